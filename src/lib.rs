@@ -1,0 +1,2 @@
+//! gdbot: answers questions about the Gradient Dissent podcast from its transcripts.
+pub mod dataset;
