@@ -1,2 +1,143 @@
 //! gdbot: answers questions about the Gradient Dissent podcast from its transcripts.
+//!
+//! The core (dataset → store → retrieve → answer) knows nothing of Discord; `discord` only translates.
+
+pub mod answer;
+pub mod chunk;
+pub mod cite;
+pub mod config;
 pub mod dataset;
+pub mod eval;
+pub mod fold;
+pub mod retrieve;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+
+use crate::{
+    answer::{Answer, AnswerError, Answerer},
+    config::Config,
+    dataset::{Dataset, DatasetError},
+    store::{ReloadError, ReloadReport, Store, StoreError},
+};
+
+/// Everything a front door (CLI or Discord) needs: configuration, storage and the answerer.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub answerer: Answerer,
+    reload_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+impl App {
+    pub async fn open(config: Config) -> Result<App, StoreError> {
+        let store = Store::open(&config.database_url).await?;
+        Ok(App {
+            answerer: Answerer::new(&config),
+            store,
+            config,
+            reload_lock: Default::default(),
+        })
+    }
+
+    /// First use: import `DATASET_PATH` when the database holds no episodes.
+    pub async fn ensure_dataset(&self) -> Result<Option<ReloadReport>, ReloadError> {
+        if self.store.episode_count().await? > 0 {
+            return Ok(None);
+        }
+        let path = self.config.dataset_path.clone();
+        self.import_paths(&[path], false, &ProgressBar::hidden()).await.map(Some)
+    }
+
+    /// Validate the files (merged into one dataset), then replace the stored dataset atomically.
+    /// A rejected file leaves the stored data untouched and is logged.
+    pub async fn import_paths(
+        &self,
+        paths: &[PathBuf],
+        dry_run: bool,
+        progress: &ProgressBar,
+    ) -> Result<ReloadReport, ReloadError> {
+        let owned = paths.to_vec();
+        let parsed = tokio::task::spawn_blocking(move || load_all(&owned))
+            .await
+            .unwrap_or_else(|e| Err(io_error(paths, e).into()));
+        let source = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ");
+        self.reload_parsed(parsed, &source, dry_run, progress).await
+    }
+
+    /// Same as `import_paths` for bytes already in memory (a Discord attachment).
+    pub async fn import_bytes(&self, bytes: Vec<u8>, source: &str, dry_run: bool) -> Result<ReloadReport, ReloadError> {
+        let name = source.to_string();
+        let parsed = tokio::task::spawn_blocking(move || dataset::parse_bytes(&bytes, &name))
+            .await
+            .unwrap_or_else(|e| Err(io_error(&[PathBuf::from(source)], e)))
+            .map_err(ReloadError::from);
+        self.reload_parsed(parsed, source, dry_run, &ProgressBar::hidden()).await
+    }
+
+    async fn reload_parsed(
+        &self,
+        parsed: Result<Dataset, ReloadError>,
+        source: &str,
+        dry_run: bool,
+        progress: &ProgressBar,
+    ) -> Result<ReloadReport, ReloadError> {
+        let _one_at_a_time = self.reload_lock.lock().await;
+        let result = match parsed {
+            Ok(ds) => self.store.reload(&ds, dry_run, progress).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            if let Err(log_err) = self.store.log_rejected(source, &e.to_string()).await {
+                tracing::warn!(error = %log_err, "could not log the rejected reload");
+            }
+        }
+        result
+    }
+
+    /// Answer a question (see `Answerer::answer`).
+    pub async fn ask(
+        &self,
+        question: &str,
+        episode: Option<&str>,
+        partial: Option<&tokio::sync::mpsc::UnboundedSender<String>>,
+    ) -> Result<Answer, AnswerError> {
+        self.answerer.answer(&self.store, question, episode, partial).await
+    }
+}
+
+/// Parse several dataset files into one; the same URL or episode id in two files is an error.
+fn load_all(paths: &[PathBuf]) -> Result<Dataset, ReloadError> {
+    let mut merged = Dataset::default();
+    let mut seen = std::collections::HashMap::new();
+    for p in paths {
+        let ds = dataset::load_file(p)?;
+        let name = p.display().to_string();
+        for ep in &ds.episodes {
+            for key in [&ep.url, &ep.episode_id] {
+                if let Some(first) = seen.insert(key.clone(), name.clone()) {
+                    return Err(ReloadError::DuplicateAcrossFiles {
+                        key: key.clone(),
+                        first,
+                        second: name,
+                    });
+                }
+            }
+        }
+        merged.source = if merged.source.is_empty() { name } else { format!("{} + {name}", merged.source) };
+        merged.episodes.extend(ds.episodes);
+        merged.warnings.extend(ds.warnings);
+        merged.repaired_fields += ds.repaired_fields;
+    }
+    Ok(merged)
+}
+
+fn io_error(paths: &[PathBuf], e: tokio::task::JoinError) -> DatasetError {
+    DatasetError::Io {
+        source_name: paths.first().map_or_else(String::new, |p: &PathBuf| Path::display(p).to_string()),
+        error: std::io::Error::other(e.to_string()),
+    }
+}

@@ -1,1 +1,318 @@
-fn main() {}
+//! The `gdbot` command line: parses arguments, builds the App, prints. No logic of its own.
+
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use gdbot::{
+    answer::Answer,
+    cite,
+    config::Config,
+    eval::{self, Gold},
+    retrieve::{self, Hit, SearchOptions},
+    store::EpisodeDetail,
+    App,
+};
+
+#[derive(Parser)]
+#[command(name = "gdbot", version, about = "Answers questions about the Gradient Dissent podcast, with sources")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate dataset CSV file(s) and replace the stored dataset atomically (default: DATASET_PATH)
+    Import {
+        /// CSV files (optionally .gz); several are merged into one dataset
+        paths: Vec<PathBuf>,
+        /// Validate and report what would change, without changing anything
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the stored episodes
+    Episodes {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one episode: by video id, URL, or words of its title / guest name
+    Episode {
+        query: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rank transcript passages for a query
+    Search {
+        /// The query (omit with --batch)
+        query: Option<String>,
+        /// Only this episode (its id, see `gdbot episodes`)
+        #[arg(long)]
+        episode: Option<String>,
+        /// Number of passages
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=100))]
+        k: u16,
+        /// JSON lines {"qid","question"} in, one {"qid","hits"} line out per question
+        #[arg(long)]
+        batch: Option<PathBuf>,
+        /// Ignore the dataset's generated questions (leakage-free evaluation)
+        #[arg(long)]
+        without_questions: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer a question with cited sources (LLM when OPENAI_API_KEY is set, quoted excerpts otherwise)
+    Ask {
+        question: String,
+        /// Only this episode (its id, see `gdbot episodes`)
+        #[arg(long)]
+        episode: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure retrieval quality against a gold file (see shared/eval/README.md)
+    Eval {
+        #[arg(long)]
+        gold: PathBuf,
+        /// Ignore the dataset's generated questions (the gold questions ARE those questions)
+        #[arg(long)]
+        without_questions: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,gdbot=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let config = Config::from_env()?;
+    let app = App::open(config).await?;
+    if let Command::Import { paths, dry_run, json } = &cli.command {
+        return import(&app, paths, *dry_run, *json).await;
+    }
+    if let Some(report) = app.ensure_dataset().await.context("first-use import failed")? {
+        eprintln!("First use: imported the dataset. {report}");
+    }
+    match cli.command {
+        Command::Import { .. } => unreachable!("handled above"),
+        Command::Episodes { json } => {
+            let eps = app.store.episodes().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&eps)?);
+            } else {
+                for e in eps {
+                    println!(
+                        "{}  {}  {}  {}",
+                        e.episode_id,
+                        e.publish_date.as_deref().unwrap_or("----------"),
+                        duration(e.length_s),
+                        e.title
+                    );
+                }
+            }
+        }
+        Command::Episode { query, json } => {
+            let found = app.store.find_episodes(&query, 1).await?;
+            let Some(row) = found.first() else {
+                let near = app.store.closest_titles(&query, 3).await?;
+                eprintln!("no episode matches `{query}`. Closest titles:");
+                for t in near {
+                    eprintln!("  {t}");
+                }
+                return Ok(ExitCode::from(2));
+            };
+            let detail = app.store.episode(&row.episode_id).await?.context("episode vanished")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&detail)?);
+            } else {
+                print_episode(&detail);
+            }
+        }
+        Command::Search { query, episode, k, batch, without_questions, json } => {
+            let options = SearchOptions {
+                episode,
+                k: k as usize,
+                use_questions: !without_questions,
+                ..SearchOptions::default()
+            };
+            match (batch, query) {
+                (Some(file), None) => search_batch(&app, &file, &options).await?,
+                (None, Some(q)) => {
+                    let found = retrieve::search(&app.store, &q, &options).await?;
+                    print_hits(&q, &found.hits, json)?;
+                }
+                _ => anyhow::bail!("give either a QUERY or --batch FILE"),
+            }
+        }
+        Command::Ask { question, episode, json } => {
+            let answer = app.ask(&question, episode.as_deref(), None).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&answer)?);
+            } else {
+                print_answer(&answer);
+            }
+        }
+        Command::Eval { gold, without_questions, json } => {
+            let text = std::fs::read_to_string(&gold).with_context(|| format!("cannot read {}", gold.display()))?;
+            let gold_items: Vec<Gold> =
+                serde_json::from_str(&text).with_context(|| format!("{}: not a gold JSON list", gold.display()))?;
+            let options = SearchOptions {
+                k: 10,
+                use_questions: !without_questions,
+                ..SearchOptions::default()
+            };
+            let scores = eval::run(&app.store, &gold_items, &options).await?;
+            if json {
+                println!("{}", serde_json::to_string(&scores)?);
+            } else {
+                println!(
+                    "ep_at_1 {:.3}  hit_at_600 {:.3}  hit_at_1000 {:.3}  ({} questions, {} missing; questions signal {})",
+                    scores.ep_at_1,
+                    scores.hit_at_600,
+                    scores.hit_at_1000,
+                    scores.n_episode,
+                    scores.missing,
+                    if without_questions { "off" } else { "on" }
+                );
+            }
+        }
+    }
+    app.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(app: &App, paths: &[PathBuf], dry_run: bool, json: bool) -> Result<ExitCode> {
+    let paths = if paths.is_empty() { vec![app.config.dataset_path.clone()] } else { paths.to_vec() };
+    let progress = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("importing {bar:30} {pos}/{len} episodes ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let started = std::time::Instant::now();
+    match app.import_paths(&paths, dry_run, &progress).await {
+        Ok(report) => {
+            progress.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+                eprintln!("took {:.2} s", started.elapsed().as_secs_f64());
+            }
+            app.store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            progress.finish_and_clear();
+            eprintln!("error: {e}\nThe stored dataset was not changed.");
+            app.store.close().await;
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn search_batch(app: &App, file: &PathBuf, options: &SearchOptions) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        qid: serde_json::Value,
+        question: String,
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let item: Line = serde_json::from_str(line)
+            .with_context(|| format!("{} line {}: expected {{\"qid\", \"question\"}}", file.display(), n + 1))?;
+        let found = retrieve::search(&app.store, &item.question, options).await?;
+        println!("{}", serde_json::json!({"qid": item.qid, "hits": found.hits}));
+    }
+    Ok(())
+}
+
+fn print_hits(query: &str, hits: &[Hit], json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::json!({"query": query, "hits": hits}));
+        return Ok(());
+    }
+    if hits.is_empty() {
+        println!("No passage matches `{query}`.");
+    }
+    for (i, h) in hits.iter().enumerate() {
+        let at = h.timestamp_s.map(cite::format_timestamp).unwrap_or_default();
+        println!("[{}] {:.3}  {} {at}  {}\n    {}\n", i + 1, h.score, h.title, h.link, h.text);
+    }
+    Ok(())
+}
+
+fn print_answer(a: &Answer) {
+    println!("{}\n", a.answer);
+    if let Some(note) = &a.note {
+        println!("note: {note}\n");
+    }
+    if !a.sources.is_empty() {
+        println!("Sources:");
+    }
+    for (i, s) in a.sources.iter().enumerate() {
+        let at = s.timestamp_s.map(cite::format_timestamp).unwrap_or_default();
+        println!("[{}] {} {at}  {}", i + 1, s.title, s.link);
+    }
+    let mode = match (&a.model, a.mode) {
+        (Some(m), answer::Mode::Llm) => format!("generated by {m}"),
+        _ => "quoted excerpts".into(),
+    };
+    println!("\n({mode}; {} ms)", a.latency_ms);
+}
+
+use gdbot::answer;
+
+fn print_episode(d: &EpisodeDetail) {
+    let r = &d.row;
+    println!("{}\n{}", r.title, r.url);
+    println!(
+        "id {}  ·  {}  ·  {}  ·  {} words",
+        r.episode_id,
+        r.publish_date.as_deref().unwrap_or("date unknown"),
+        duration(r.length_s),
+        r.total_words
+    );
+    if let Some(s) = &d.summary {
+        println!("\n{s}");
+    }
+    if !d.questions.is_empty() {
+        println!("\nSuggested questions:");
+        for q in d.questions.iter().take(10) {
+            println!("  - {q}");
+        }
+        if d.questions.len() > 10 {
+            println!("  … and {} more (--json for all)", d.questions.len() - 10);
+        }
+    }
+}
+
+fn duration(length_s: Option<i64>) -> String {
+    match length_s {
+        Some(s) => cite::format_timestamp(s).trim_start_matches('≈').to_string(),
+        None => "--:--".into(),
+    }
+}

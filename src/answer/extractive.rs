@@ -1,0 +1,132 @@
+//! Answers without an LLM: the sentences of the best passages that share most with the question,
+//! quoted verbatim with their citation labels, and labelled as excerpts, not generated text.
+
+use crate::{cite, retrieve::query_terms, retrieve::Hit};
+
+/// Most sentences quoted in one answer.
+const MAX_SENTENCES: usize = 3;
+/// Longest quoted sentence, in characters (long run-on transcript sentences are cut).
+const MAX_SENTENCE_CHARS: usize = 320;
+
+pub const EXCERPT_HEADER: &str = "Quoted excerpts from the episodes (no language model; not generated):";
+
+/// Quote the best sentences of `hits` for `question`, each followed by its label `[n]`.
+pub fn excerpts(question: &str, hits: &[Hit]) -> String {
+    let terms = query_terms(question);
+    let stems: Vec<&str> = terms.iter().map(|t| stem(t)).collect();
+    let mut scored: Vec<(f64, usize, usize, &str)> = Vec::new(); // (score, passage, order, sentence)
+    for (pi, h) in hits.iter().enumerate().take(4) {
+        for (si, s) in sentences(&h.text).into_iter().enumerate() {
+            let words: Vec<String> = crate::fold::fold(s).split(' ').map(String::from).collect();
+            if words.len() < 5 {
+                continue;
+            }
+            let matched = stems.iter().filter(|st| words.iter().any(|w| w.starts_with(**st))).count();
+            if matched == 0 {
+                continue;
+            }
+            // favour matches, earlier passages, and sentences that are neither tiny nor huge
+            let score = matched as f64 - pi as f64 * 0.3 - (words.len() as f64 / 80.0);
+            scored.push((score, pi, si, s));
+        }
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.truncate(MAX_SENTENCES);
+    if scored.is_empty() {
+        // nothing matched sentence by sentence: quote the start of the best passage
+        if let Some(h) = hits.first() {
+            scored.push((0.0, 0, 0, h.text.as_str()));
+        }
+    }
+    scored.sort_by_key(|s| (s.1, s.2));
+    let mut out = String::from(EXCERPT_HEADER);
+    for (_, pi, _, s) in scored {
+        out.push_str(&format!("\n> “{}” [{}]", shorten(s.trim()), pi + 1));
+    }
+    out
+}
+
+/// The not-covered answer, naming the nearest episode when there is one.
+pub fn not_covered(nearest: Option<&Hit>) -> String {
+    match nearest {
+        Some(h) => format!(
+            "The episodes don't seem to cover this. The nearest match is “{}” around {} [1].",
+            h.title,
+            h.timestamp_s.map(cite::format_timestamp).unwrap_or_else(|| "the start".into())
+        ),
+        None => "The episodes don't seem to cover this: no passage matches the question's words.".into(),
+    }
+}
+
+fn stem(t: &str) -> &str {
+    let n = t.chars().count();
+    if n <= 4 {
+        return t;
+    }
+    let end = t.char_indices().nth((n - 2).max(4)).map_or(t.len(), |(i, _)| i);
+    &t[..end]
+}
+
+/// Split at `.`, `?`, `!` followed by whitespace (transcripts have no other reliable marks).
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '?' | '!') && bytes.get(i + 1).is_some_and(|b| b.is_ascii_whitespace()) {
+            out.push(&text[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out.into_iter().map(str::trim).filter(|s| !s.is_empty()).collect()
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= MAX_SENTENCE_CHARS {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(MAX_SENTENCE_CHARS).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
+    format!("{cut} …")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(text: &str) -> Hit {
+        Hit {
+            url: "u".into(),
+            episode_id: "e".into(),
+            title: "T".into(),
+            start_word: 0,
+            end_word: 10,
+            timestamp_s: Some(61),
+            score: 1.0,
+            text: text.into(),
+            link: "u".into(),
+        }
+    }
+
+    #[test]
+    fn quotes_matching_sentences_with_labels() {
+        let hits = [
+            hit("Nothing here at all today. Diffusion models learn to remove noise step by step. Bye now friends."),
+            hit("Other talk about lunch and things. We trained diffusion models on many images of cats."),
+        ];
+        let a = excerpts("How do diffusion models remove noise?", &hits);
+        assert!(a.starts_with(EXCERPT_HEADER));
+        assert!(a.contains("“Diffusion models learn to remove noise step by step.” [1]"), "{a}");
+        assert!(a.contains("[2]"), "{a}");
+        assert!(!a.contains("lunch"), "{a}");
+    }
+
+    #[test]
+    fn not_covered_names_the_nearest_episode() {
+        assert!(not_covered(Some(&hit("x"))).contains("“T” around ≈1:01"));
+        assert!(not_covered(None).contains("don't seem to cover"));
+    }
+}

@@ -1,0 +1,245 @@
+//! Configuration from the environment (and `.env` via dotenvy), validated once.
+
+use std::{fmt, path::PathBuf, time::Duration};
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid environment variable {var}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Everything the program reads from its environment. `Debug` redacts secrets.
+#[derive(Clone)]
+pub struct Config {
+    /// sqlx SQLite URL, e.g. `sqlite://gdbot.db`.
+    pub database_url: String,
+    pub dataset_path: PathBuf,
+    pub llm: Option<LlmConfig>,
+    /// Prompt context budget in (estimated) tokens.
+    pub context_tokens: usize,
+    pub embedding_model: Option<String>,
+    pub discord: DiscordConfig,
+}
+
+#[derive(Clone)]
+pub struct LlmConfig {
+    pub api_key: String,
+    /// OpenAI-compatible base URL (ends in `/v1`).
+    pub base_url: String,
+    pub model: String,
+    /// Budget for one whole LLM call, retries included.
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub max_answer_tokens: u32,
+}
+
+#[derive(Clone, Default)]
+pub struct DiscordConfig {
+    pub token: Option<String>,
+    pub guild_id: Option<u64>,
+    /// Test only: a local fake Discord (`http://127.0.0.1:PORT`).
+    pub api_base: Option<String>,
+    pub moderator_role_ids: Vec<u64>,
+    /// /ask calls allowed per user per minute.
+    pub ask_per_minute: u32,
+    pub reload_max_bytes: u64,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://gdbot.db";
+pub const DEFAULT_DATASET_PATH: &str = "data/summary_que_data.csv";
+pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
+
+impl Config {
+    /// Load `.env` (if any) and read the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Build from any key lookup (tests pass a map instead of touching the process env).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !database_url.starts_with("sqlite:") {
+            return Err(err(
+                "DATABASE_URL",
+                &database_url,
+                "only sqlite: URLs are supported (e.g. sqlite://gdbot.db)",
+            ));
+        }
+        let llm = match get("OPENAI_API_KEY") {
+            None => None,
+            Some(api_key) => {
+                let base_url = get("OPENAI_BASE_URL")
+                    .unwrap_or_else(|| DEFAULT_OPENAI_BASE_URL.into())
+                    .trim_end_matches('/')
+                    .to_string();
+                if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                    return Err(err("OPENAI_BASE_URL", &base_url, "must start with http:// or https://"));
+                }
+                Some(LlmConfig {
+                    api_key,
+                    base_url,
+                    model: get("OPENAI_MODEL").unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into()),
+                    timeout: Duration::from_secs(num(&get, "LLM_TIMEOUT_SECS", 30, 1, 600)?),
+                    max_retries: num(&get, "LLM_MAX_RETRIES", 2, 0, 10)? as u32,
+                    max_answer_tokens: num(&get, "LLM_MAX_ANSWER_TOKENS", 400, 16, 8192)? as u32,
+                })
+            }
+        };
+        let discord = DiscordConfig {
+            token: get("DISCORD_TOKEN"),
+            guild_id: opt_num(&get, "DISCORD_GUILD_ID")?,
+            api_base: get("DISCORD_API_BASE").map(|s| s.trim_end_matches('/').to_string()),
+            moderator_role_ids: id_list(&get, "MODERATOR_ROLE_IDS")?,
+            ask_per_minute: num(&get, "ASK_RATE_PER_MINUTE", 5, 1, 10_000)? as u32,
+            reload_max_bytes: num(&get, "RELOAD_MAX_MB", 50, 1, 1024)? * 1024 * 1024,
+        };
+        if let Some(base) = &discord.api_base {
+            if !(base.starts_with("http://") || base.starts_with("https://")) {
+                return Err(err("DISCORD_API_BASE", base, "must start with http:// or https://"));
+            }
+        }
+        Ok(Config {
+            database_url,
+            dataset_path: get("DATASET_PATH")
+                .unwrap_or_else(|| DEFAULT_DATASET_PATH.into())
+                .into(),
+            llm,
+            context_tokens: num(&get, "CONTEXT_TOKENS", 1200, 100, 100_000)? as usize,
+            embedding_model: get("EMBEDDING_MODEL"),
+            discord,
+        })
+    }
+}
+
+fn err(var: &'static str, value: &str, reason: &str) -> ConfigError {
+    ConfigError {
+        var,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn num(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(v) = get(var) else { return Ok(default) };
+    match v.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(err(var, &v, &format!("expected a whole number from {min} to {max}"))),
+    }
+}
+
+fn opt_num(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Option<u64>, ConfigError> {
+    get(var)
+        .map(|v| v.parse::<u64>().map_err(|_| err(var, &v, "expected a numeric Discord id")))
+        .transpose()
+}
+
+fn id_list(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Vec<u64>, ConfigError> {
+    let Some(v) = get(var) else { return Ok(Vec::new()) };
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<u64>()
+                .map_err(|_| err(var, &v, &format!("`{s}` is not a numeric role id (comma-separated list)")))
+        })
+        .collect()
+}
+
+fn redact(s: &Option<String>) -> &'static str {
+    if s.is_some() {
+        "Some(<redacted>)"
+    } else {
+        "None"
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url)
+            .field("dataset_path", &self.dataset_path)
+            .field("llm", &self.llm)
+            .field("context_tokens", &self.context_tokens)
+            .field("embedding_model", &self.embedding_model)
+            .field("discord", &self.discord)
+            .finish()
+    }
+}
+
+impl fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("api_key", &"<redacted>")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
+}
+
+impl fmt::Debug for DiscordConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiscordConfig")
+            .field("token", &redact(&self.token))
+            .field("guild_id", &self.guild_id)
+            .field("api_base", &self.api_base)
+            .field("moderator_role_ids", &self.moderator_role_ids)
+            .field("ask_per_minute", &self.ask_per_minute)
+            .field("reload_max_bytes", &self.reload_max_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_without_variables() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.dataset_path, PathBuf::from(DEFAULT_DATASET_PATH));
+        assert!(c.llm.is_none());
+        assert_eq!(c.context_tokens, 1200);
+        assert_eq!(c.discord.ask_per_minute, 5);
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let e = cfg(&[("CONTEXT_TOKENS", "lots")]).unwrap_err();
+        assert_eq!(e.var, "CONTEXT_TOKENS");
+        assert!(e.to_string().contains("CONTEXT_TOKENS=\"lots\""), "{e}");
+        let e = cfg(&[("OPENAI_API_KEY", "k"), ("OPENAI_BASE_URL", "ftp://x")]).unwrap_err();
+        assert_eq!(e.var, "OPENAI_BASE_URL");
+        let e = cfg(&[("MODERATOR_ROLE_IDS", "12, abc")]).unwrap_err();
+        assert!(e.to_string().contains("`abc`"), "{e}");
+        let e = cfg(&[("DATABASE_URL", "postgres://x")]).unwrap_err();
+        assert_eq!(e.var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = cfg(&[("OPENAI_API_KEY", "sk-secret-123"), ("DISCORD_TOKEN", "tok-secret-456")]).unwrap();
+        let s = format!("{c:?}");
+        assert!(!s.contains("secret"), "{s}");
+        assert_eq!(c.llm.unwrap().model, DEFAULT_OPENAI_MODEL);
+    }
+}

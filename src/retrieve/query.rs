@@ -1,0 +1,114 @@
+//! The one sanitizer between user text and FTS5 MATCH: only quoted alphanumeric terms get through,
+//! so quotes, `*`, `-`, `NEAR`, `AND`, parentheses or emoji can never change the query's syntax.
+
+use crate::fold::fold;
+
+/// Most terms kept from one question (a 2,000-character input stays a cheap query).
+const MAX_TERMS: usize = 32;
+const MAX_TERM_CHARS: usize = 40;
+
+/// Content words of `text`: folded, stop words and duplicates removed, in order.
+pub fn query_terms(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in fold(text).split(' ') {
+        let short = w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit());
+        if w.is_empty() || short || w.chars().count() > MAX_TERM_CHARS || is_stop_word(w) {
+            continue;
+        }
+        if !out.iter().any(|o| o == w) {
+            out.push(w.to_string());
+        }
+        if out.len() == MAX_TERMS {
+            break;
+        }
+    }
+    out
+}
+
+/// `"a" OR "b" OR …`, or `None` when there is nothing to search for.
+pub fn fts_query(terms: &[String]) -> Option<String> {
+    if terms.is_empty() {
+        return None;
+    }
+    Some(
+        terms
+            .iter()
+            .map(|t| format!("\"{}\"", t.replace('"', "")))
+            .collect::<Vec<_>>()
+            .join(" OR "),
+    )
+}
+
+/// Share of `terms` that occur (by a crude stem) in `texts`.
+pub fn coverage<'a>(terms: &[String], texts: impl Iterator<Item = &'a str>) -> f64 {
+    if terms.is_empty() {
+        return 0.0;
+    }
+    let folded: String = texts.map(fold).collect::<Vec<_>>().join(" ");
+    let words: std::collections::HashSet<&str> = folded.split(' ').collect();
+    let found = terms
+        .iter()
+        .filter(|t| {
+            let stem = crude_stem(t);
+            words.iter().any(|w| w.starts_with(stem))
+        })
+        .count();
+    found as f64 / terms.len() as f64
+}
+
+fn crude_stem(t: &str) -> &str {
+    let n = t.chars().count();
+    if n <= 4 {
+        return t;
+    }
+    let keep = (n - 2).max(4);
+    let end = t.char_indices().nth(keep).map_or(t.len(), |(i, _)| i);
+    &t[..end]
+}
+
+fn is_stop_word(w: &str) -> bool {
+    STOP_WORDS.binary_search(&w).is_ok()
+}
+
+/// English function words plus question boilerplate ("what does he say about …"); sorted.
+const STOP_WORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did",
+    "discuss", "discussed", "do", "does", "doing", "down", "during", "each", "episode", "few", "for", "from",
+    "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how",
+    "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "mention", "mentioned", "mentions", "more",
+    "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our",
+    "ours", "ourselves", "out", "over", "own", "podcast", "s", "said", "same", "say", "says", "she", "should", "so",
+    "some", "such", "t", "talk", "talked", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
+    "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we",
+    "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
+    "yours", "yourself", "yourselves",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn hostile_input_becomes_quoted_terms() {
+        let t = query_terms(r#"What about "diffusion" AND (NEAR* -models) OR 🤖 Cristóbal's `x` DALL·E?"#);
+        assert_eq!(t, ["diffusion", "near", "models", "cristobal", "dall"]);
+        let q = fts_query(&t).unwrap();
+        assert_eq!(q, r#""diffusion" OR "near" OR "models" OR "cristobal" OR "dall""#);
+        assert!(fts_query(&query_terms("?? !! 🤖 the of")).is_none());
+        let long = "word ".repeat(400) + &"x".repeat(2000);
+        assert_eq!(query_terms(&long), ["word"]);
+    }
+
+    #[test]
+    fn coverage_uses_crude_stems() {
+        let terms = query_terms("training diffusion models");
+        assert_eq!(coverage(&terms, ["we trained a diffusion model"].into_iter()), 1.0);
+        assert!(coverage(&terms, ["nothing relevant here"].into_iter()) < 0.01);
+    }
+}

@@ -1,0 +1,79 @@
+//! The only place with SQL: opening the database, atomic reloads, lookups and full-text search.
+
+mod episodes;
+mod log;
+mod reload;
+mod search;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use episodes::{EpisodeDetail, EpisodeRow};
+pub use log::AnswerRecord;
+pub use reload::{ReloadError, ReloadReport};
+pub use search::{EpisodeHit, PassageHit, PassageText};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {url}: {error}")]
+    Open { url: String, error: sqlx::Error },
+    #[error("database {url}: schema migration failed: {error}")]
+    Migrate {
+        url: String,
+        error: sqlx::migrate::MigrateError,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+/// A handle on the SQLite database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Open (creating if missing) in WAL mode and apply the embedded migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let open_err = |error| StoreError::Open { url: url.to_string(), error };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(open_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-16000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|error| StoreError::Migrate { url: url.to_string(), error })?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Number of stored episodes.
+    pub async fn episode_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM episodes")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Close the pool (checkpoints the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Current UTC time as RFC 3339, computed by SQLite so the crate needs no date library.
+pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
