@@ -15,10 +15,12 @@ use encoding_rs::Encoding;
 /// One legacy code page: non-ASCII char → byte, sorted by char for binary search.
 struct CodePage {
     to_byte: Vec<(char, u8)>,
+    /// Highest code point accepted from a 2-byte sequence (see [`plausible`]).
+    max_two_byte: u32,
 }
 
 impl CodePage {
-    fn build(encoding: &'static Encoding) -> CodePage {
+    fn build(encoding: &'static Encoding, max_two_byte: u32) -> CodePage {
         let mut to_byte = Vec::with_capacity(128);
         for byte in 0x80u8..=0xFF {
             let one = [byte];
@@ -34,7 +36,10 @@ impl CodePage {
             }
         }
         to_byte.sort_unstable();
-        CodePage { to_byte }
+        CodePage {
+            to_byte,
+            max_two_byte,
+        }
     }
 
     fn byte_of(&self, c: char) -> Option<u8> {
@@ -49,8 +54,11 @@ fn code_pages() -> &'static [CodePage; 2] {
     static PAGES: OnceLock<[CodePage; 2]> = OnceLock::new();
     PAGES.get_or_init(|| {
         [
-            CodePage::build(encoding_rs::WINDOWS_1253),
-            CodePage::build(encoding_rs::WINDOWS_1252),
+            // In cp1253 the leads of U+0400.. are Greek capitals (`Σ’` is Greek, not `Ӓ`):
+            // accept Latin and Greek only.
+            CodePage::build(encoding_rs::WINDOWS_1253, 0x3FF),
+            // Through cp1252: Latin, Greek, Cyrillic, Hebrew, Arabic (`Ð¿` → `п`).
+            CodePage::build(encoding_rs::WINDOWS_1252, 0x6FF),
         ]
     })
 }
@@ -132,12 +140,17 @@ fn repair_run_with(run: &[char], page: &CodePage) -> Option<(usize, String)> {
     let mut saved = 0;
     let mut i = 0;
     while i < run.len() {
-        if let Some((c, len)) = decode_at(&bytes, i) {
+        if let Some((c, len)) = decode_at(&bytes, i, page.max_two_byte) {
             out.push(c);
             saved += len - 1;
             i += len;
         } else {
             if let Some(&c) = run.get(i) {
+                // A letter that is not part of any sequence means the run is real text
+                // (all-caps Greek `ΟΣ»` would otherwise become `Οӻ`): leave it alone.
+                if c.is_alphabetic() {
+                    return None;
+                }
                 out.push(c);
             }
             i += 1;
@@ -147,7 +160,7 @@ fn repair_run_with(run: &[char], page: &CodePage) -> Option<(usize, String)> {
 }
 
 /// A plausible UTF-8 character whose bytes start at `i`, with its length in bytes.
-fn decode_at(bytes: &[Option<u8>], i: usize) -> Option<(char, usize)> {
+fn decode_at(bytes: &[Option<u8>], i: usize, max_two_byte: u32) -> Option<(char, usize)> {
     let lead = (*bytes.get(i)?)?;
     let len = match lead {
         0xC2..=0xDF => 2,
@@ -161,19 +174,18 @@ fn decode_at(bytes: &[Option<u8>], i: usize) -> Option<(char, usize)> {
     }
     let s = std::str::from_utf8(buf.get(..len)?).ok()?;
     let c = s.chars().next()?;
-    plausible(c, len).then_some((c, len))
+    plausible(c, len, max_two_byte).then_some((c, len))
 }
 
 /// Characters mojibake plausibly came from. Excludes controls, whitespace (word counts must not
-/// change), private use, and 2-byte scripts where Greek text + punctuation would collide.
-fn plausible(c: char, len: usize) -> bool {
+/// change), private use, and 2-byte scripts where legit text + punctuation would collide.
+fn plausible(c: char, len: usize, max_two_byte: u32) -> bool {
     let cp = u32::from(c);
     if c.is_control() || c.is_whitespace() || c == '\u{FFFD}' {
         return false;
     }
     match len {
-        // Latin-1 supplement, Latin extended, IPA, combining marks, Greek, Cyrillic, Hebrew, Arabic.
-        2 => (0xA0..=0x6FF).contains(&cp),
+        2 => (0xA0..=max_two_byte).contains(&cp),
         3 => !(0xE000..=0xF8FF).contains(&cp) && !(0xFFF0..=0xFFFF).contains(&cp),
         _ => cp < 0xF0000,
     }
@@ -205,6 +217,8 @@ mod tests {
         assert_eq!(fixed("a â€” b"), "a — b");
         assert_eq!(fixed("cafÃ© olÃ©"), "café olé");
         assert_eq!(fixed("donâ€™t"), "don’t");
+        assert_eq!(fixed("Ð¿Ñ€Ð¸Ð²ÐµÑ‚"), "привет");
+        assert_eq!(fixed("Î±Î²Î³"), "αβγ");
     }
 
     #[test]
@@ -219,6 +233,8 @@ mod tests {
             "plain ascii",
             "Γειά σου Κόσμε, καλημέρα",
             "ΑΘΗΝΑ ΕΛΛΑΔΑ",
+            "«ΕΜΠΡΟΣ» «ΤΕΛΟΣ»",
+            "Σ’ αγαπώ",
             "καλά… και",
             "café naïve Größe señor",
             "it’s — “quoted” · ok",
