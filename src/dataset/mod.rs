@@ -3,7 +3,19 @@
 //! Tolerant where a person would expect it (BOM, CRLF, page text before the header, extra
 //! columns, Python or JSON question lists, mojibake), strict where the data would be wrong.
 
+use std::io::Read;
 use std::path::Path;
+
+mod fields;
+mod mojibake;
+mod pylist;
+mod rows;
+mod sniff;
+#[cfg(test)]
+mod tests;
+
+pub use mojibake::repair as repair_mojibake;
+pub use pylist::parse_list as parse_questions;
 
 /// One podcast episode as read from the dataset. Identity is the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,10 +115,31 @@ pub const MAX_ROW_ERRORS: usize = 50;
 
 /// Read and validate a dataset file (`.gz` is decompressed).
 pub fn load_file(path: &Path) -> Result<Dataset, DatasetError> {
-    todo!("{path:?}")
+    let source_name = path.display().to_string();
+    let io = |error: std::io::Error| DatasetError::Io {
+        source_name: source_name.clone(),
+        error,
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let is_gz = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    if is_gz {
+        let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut out)
+            .map_err(io)?;
+        return parse_bytes(&out, &source_name);
+    }
+    parse_bytes(&bytes, &source_name)
 }
 
 /// Parse and validate dataset bytes; `source_name` names the file in messages.
+///
+/// Gzip data (by its magic bytes) is decompressed here too.
 pub fn parse_bytes(bytes: &[u8], source_name: &str) -> Result<Dataset, DatasetError> {
-    todo!("{source_name} {}", bytes.len())
+    let bytes = sniff::gunzip_if_needed(bytes, source_name)?;
+    let text = sniff::to_text(&bytes, source_name)?;
+    let header = sniff::find_header(text, source_name)?;
+    rows::parse(text, header, source_name)
 }
