@@ -20,7 +20,10 @@ pub fn spans(total_words: usize) -> Vec<Span> {
     let mut start = 0;
     while start < total_words {
         let end = (start + WINDOW_WORDS).min(total_words);
-        out.push(Span { start_word: start, end_word: end });
+        out.push(Span {
+            start_word: start,
+            end_word: end,
+        });
         if end == total_words {
             break;
         }
@@ -49,7 +52,12 @@ pub fn word_bounds(text: &str) -> Vec<(usize, usize)> {
 }
 
 /// The words `[span.start_word, span.end_word)` of `text` as one string (original spacing kept).
-pub fn slice<'a>(text: &'a str, bounds: &[(usize, usize)], start_word: usize, end_word: usize) -> &'a str {
+pub fn slice<'a>(
+    text: &'a str,
+    bounds: &[(usize, usize)],
+    start_word: usize,
+    end_word: usize,
+) -> &'a str {
     let end_word = end_word.min(bounds.len());
     if start_word >= end_word {
         return "";
@@ -64,11 +72,29 @@ mod tests {
     #[test]
     fn windows_cover_every_word_with_overlap() {
         let s = spans(250);
-        assert_eq!(s[0], Span { start_word: 0, end_word: 120 });
-        assert_eq!(s[1], Span { start_word: 60, end_word: 180 });
+        assert_eq!(
+            s[0],
+            Span {
+                start_word: 0,
+                end_word: 120
+            }
+        );
+        assert_eq!(
+            s[1],
+            Span {
+                start_word: 60,
+                end_word: 180
+            }
+        );
         assert_eq!(s.last().unwrap().end_word, 250);
         assert!(spans(0).is_empty());
-        assert_eq!(spans(7), vec![Span { start_word: 0, end_word: 7 }]);
+        assert_eq!(
+            spans(7),
+            vec![Span {
+                start_word: 0,
+                end_word: 7
+            }]
+        );
     }
 
     #[test]

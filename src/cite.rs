@@ -51,7 +51,13 @@ mod tests {
             link("https://www.youtube.com/watch?v=v3O20NMdOuA", Some(2292)),
             "https://www.youtube.com/watch?v=v3O20NMdOuA&t=2292s"
         );
-        assert_eq!(link("https://youtu.be/abc", Some(5)), "https://youtu.be/abc?t=5s");
-        assert_eq!(link("https://changelog.com/practicalai/1", Some(5)), "https://changelog.com/practicalai/1");
+        assert_eq!(
+            link("https://youtu.be/abc", Some(5)),
+            "https://youtu.be/abc?t=5s"
+        );
+        assert_eq!(
+            link("https://changelog.com/practicalai/1", Some(5)),
+            "https://changelog.com/practicalai/1"
+        );
     }
 }

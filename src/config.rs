@@ -61,7 +61,11 @@ impl Config {
 
     /// Build from any key lookup (tests pass a map instead of touching the process env).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         if !database_url.starts_with("sqlite:") {
             return Err(err(
@@ -78,7 +82,11 @@ impl Config {
                     .trim_end_matches('/')
                     .to_string();
                 if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-                    return Err(err("OPENAI_BASE_URL", &base_url, "must start with http:// or https://"));
+                    return Err(err(
+                        "OPENAI_BASE_URL",
+                        &base_url,
+                        "must start with http:// or https://",
+                    ));
                 }
                 Some(LlmConfig {
                     api_key,
@@ -100,7 +108,11 @@ impl Config {
         };
         if let Some(base) = &discord.api_base {
             if !(base.starts_with("http://") || base.starts_with("https://")) {
-                return Err(err("DISCORD_API_BASE", base, "must start with http:// or https://"));
+                return Err(err(
+                    "DISCORD_API_BASE",
+                    base,
+                    "must start with http:// or https://",
+                ));
             }
         }
         Ok(Config {
@@ -131,27 +143,49 @@ fn num(
     min: u64,
     max: u64,
 ) -> Result<u64, ConfigError> {
-    let Some(v) = get(var) else { return Ok(default) };
+    let Some(v) = get(var) else {
+        return Ok(default);
+    };
     match v.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(err(var, &v, &format!("expected a whole number from {min} to {max}"))),
+        _ => Err(err(
+            var,
+            &v,
+            &format!("expected a whole number from {min} to {max}"),
+        )),
     }
 }
 
-fn opt_num(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Option<u64>, ConfigError> {
+fn opt_num(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<Option<u64>, ConfigError> {
     get(var)
-        .map(|v| v.parse::<u64>().map_err(|_| err(var, &v, "expected a numeric Discord id")))
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| err(var, &v, "expected a numeric Discord id"))
+        })
         .transpose()
 }
 
-fn id_list(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<Vec<u64>, ConfigError> {
-    let Some(v) = get(var) else { return Ok(Vec::new()) };
+fn id_list(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<Vec<u64>, ConfigError> {
+    let Some(v) = get(var) else {
+        return Ok(Vec::new());
+    };
     v.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse::<u64>()
-                .map_err(|_| err(var, &v, &format!("`{s}` is not a numeric role id (comma-separated list)")))
+            s.parse::<u64>().map_err(|_| {
+                err(
+                    var,
+                    &v,
+                    &format!("`{s}` is not a numeric role id (comma-separated list)"),
+                )
+            })
         })
         .collect()
 }
@@ -208,7 +242,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| m.get(k).cloned())
     }
 
@@ -237,7 +274,11 @@ mod tests {
 
     #[test]
     fn debug_redacts_secrets() {
-        let c = cfg(&[("OPENAI_API_KEY", "sk-secret-123"), ("DISCORD_TOKEN", "tok-secret-456")]).unwrap();
+        let c = cfg(&[
+            ("OPENAI_API_KEY", "sk-secret-123"),
+            ("DISCORD_TOKEN", "tok-secret-456"),
+        ])
+        .unwrap();
         let s = format!("{c:?}");
         assert!(!s.contains("secret"), "{s}");
         assert_eq!(c.llm.unwrap().model, DEFAULT_OPENAI_MODEL);

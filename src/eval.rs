@@ -90,7 +90,11 @@ pub fn score(gold: &[Gold], results: &std::collections::HashMap<String, Vec<Span
 }
 
 /// Run every gold question through retrieval and score the results.
-pub async fn run(store: &Store, gold: &[Gold], options: &SearchOptions) -> Result<Scores, RetrieveError> {
+pub async fn run(
+    store: &Store,
+    gold: &[Gold],
+    options: &SearchOptions,
+) -> Result<Scores, RetrieveError> {
     let mut results = std::collections::HashMap::new();
     for g in gold {
         let found = retrieve::search(store, &g.question, options).await?;
@@ -125,7 +129,11 @@ mod tests {
     }
 
     fn s(url: &str, a: i64, b: i64) -> Span {
-        Span { url: url.into(), start_word: a, end_word: b }
+        Span {
+            url: url.into(),
+            start_word: a,
+            end_word: b,
+        }
     }
 
     #[test]
@@ -137,7 +145,13 @@ mod tests {
         // b: right episode first, but the overlapping passage is 5th (past 600 tokens, within 1000)
         r.insert(
             "b".to_string(),
-            vec![s("u1", 0, 120), s("u2", 0, 120), s("u2", 200, 320), s("u2", 400, 520), s("u1", 1000, 1120)],
+            vec![
+                s("u1", 0, 120),
+                s("u2", 0, 120),
+                s("u2", 200, 320),
+                s("u2", 400, 520),
+                s("u1", 1000, 1120),
+            ],
         );
         // c: overlap of 29 words is not enough (need 30)
         r.insert("c".to_string(), vec![s("u2", 0, 120), s("u1", 771, 891)]);

@@ -25,7 +25,10 @@ pub fn fold(s: &str) -> String {
 mod tests {
     #[test]
     fn folds_case_accents_and_punctuation() {
-        assert_eq!(super::fold("Cristóbal Valenzuela — The Next"), "cristobal valenzuela the next");
+        assert_eq!(
+            super::fold("Cristóbal Valenzuela — The Next"),
+            "cristobal valenzuela the next"
+        );
         assert_eq!(super::fold("  DALL·E!! "), "dall e");
     }
 }

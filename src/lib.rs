@@ -49,7 +49,9 @@ impl App {
             return Ok(None);
         }
         let path = self.config.dataset_path.clone();
-        self.import_paths(&[path], false, &ProgressBar::hidden()).await.map(Some)
+        self.import_paths(&[path], false, &ProgressBar::hidden())
+            .await
+            .map(Some)
     }
 
     /// Validate the files (merged into one dataset), then replace the stored dataset atomically.
@@ -64,18 +66,28 @@ impl App {
         let parsed = tokio::task::spawn_blocking(move || load_all(&owned))
             .await
             .unwrap_or_else(|e| Err(io_error(paths, e).into()));
-        let source = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ");
+        let source = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + ");
         self.reload_parsed(parsed, &source, dry_run, progress).await
     }
 
     /// Same as `import_paths` for bytes already in memory (a Discord attachment).
-    pub async fn import_bytes(&self, bytes: Vec<u8>, source: &str, dry_run: bool) -> Result<ReloadReport, ReloadError> {
+    pub async fn import_bytes(
+        &self,
+        bytes: Vec<u8>,
+        source: &str,
+        dry_run: bool,
+    ) -> Result<ReloadReport, ReloadError> {
         let name = source.to_string();
         let parsed = tokio::task::spawn_blocking(move || dataset::parse_bytes(&bytes, &name))
             .await
             .unwrap_or_else(|e| Err(io_error(&[PathBuf::from(source)], e)))
             .map_err(ReloadError::from);
-        self.reload_parsed(parsed, source, dry_run, &ProgressBar::hidden()).await
+        self.reload_parsed(parsed, source, dry_run, &ProgressBar::hidden())
+            .await
     }
 
     async fn reload_parsed(
@@ -105,7 +117,9 @@ impl App {
         episode: Option<&str>,
         partial: Option<&tokio::sync::mpsc::UnboundedSender<String>>,
     ) -> Result<Answer, AnswerError> {
-        self.answerer.answer(&self.store, question, episode, partial).await
+        self.answerer
+            .answer(&self.store, question, episode, partial)
+            .await
     }
 }
 
@@ -127,7 +141,11 @@ fn load_all(paths: &[PathBuf]) -> Result<Dataset, ReloadError> {
                 }
             }
         }
-        merged.source = if merged.source.is_empty() { name } else { format!("{} + {name}", merged.source) };
+        merged.source = if merged.source.is_empty() {
+            name
+        } else {
+            format!("{} + {name}", merged.source)
+        };
         merged.episodes.extend(ds.episodes);
         merged.warnings.extend(ds.warnings);
         merged.repaired_fields += ds.repaired_fields;
@@ -137,7 +155,9 @@ fn load_all(paths: &[PathBuf]) -> Result<Dataset, ReloadError> {
 
 fn io_error(paths: &[PathBuf], e: tokio::task::JoinError) -> DatasetError {
     DatasetError::Io {
-        source_name: paths.first().map_or_else(String::new, |p: &PathBuf| Path::display(p).to_string()),
+        source_name: paths
+            .first()
+            .map_or_else(String::new, |p: &PathBuf| Path::display(p).to_string()),
         error: std::io::Error::other(e.to_string()),
     }
 }

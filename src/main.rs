@@ -11,13 +11,17 @@ use gdbot::{
     cite,
     config::Config,
     eval::{self, Gold},
-    retrieve::{self, Hit, SearchOptions},
+    retrieve::{self, Hit, SearchOptions, Tuning},
     store::EpisodeDetail,
     App,
 };
 
 #[derive(Parser)]
-#[command(name = "gdbot", version, about = "Answers questions about the Gradient Dissent podcast, with sources")]
+#[command(
+    name = "gdbot",
+    version,
+    about = "Answers questions about the Gradient Dissent podcast, with sources"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,6 +85,9 @@ enum Command {
         /// Ignore the dataset's generated questions (the gold questions ARE those questions)
         #[arg(long)]
         without_questions: bool,
+        /// Experiment with fusion weights: name=value,… (see retrieve::Tuning)
+        #[arg(long, hide = true)]
+        tune: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -90,7 +97,8 @@ enum Command {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,gdbot=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,gdbot=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -106,10 +114,19 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::from_env()?;
     let app = App::open(config).await?;
-    if let Command::Import { paths, dry_run, json } = &cli.command {
+    if let Command::Import {
+        paths,
+        dry_run,
+        json,
+    } = &cli.command
+    {
         return import(&app, paths, *dry_run, *json).await;
     }
-    if let Some(report) = app.ensure_dataset().await.context("first-use import failed")? {
+    if let Some(report) = app
+        .ensure_dataset()
+        .await
+        .context("first-use import failed")?
+    {
         eprintln!("First use: imported the dataset. {report}");
     }
     match cli.command {
@@ -140,14 +157,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 return Ok(ExitCode::from(2));
             };
-            let detail = app.store.episode(&row.episode_id).await?.context("episode vanished")?;
+            let detail = app
+                .store
+                .episode(&row.episode_id)
+                .await?
+                .context("episode vanished")?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
                 print_episode(&detail);
             }
         }
-        Command::Search { query, episode, k, batch, without_questions, json } => {
+        Command::Search {
+            query,
+            episode,
+            k,
+            batch,
+            without_questions,
+            json,
+        } => {
             let options = SearchOptions {
                 episode,
                 k: k as usize,
@@ -163,7 +191,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 _ => anyhow::bail!("give either a QUERY or --batch FILE"),
             }
         }
-        Command::Ask { question, episode, json } => {
+        Command::Ask {
+            question,
+            episode,
+            json,
+        } => {
             let answer = app.ask(&question, episode.as_deref(), None).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&answer)?);
@@ -171,13 +203,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 print_answer(&answer);
             }
         }
-        Command::Eval { gold, without_questions, json } => {
-            let text = std::fs::read_to_string(&gold).with_context(|| format!("cannot read {}", gold.display()))?;
-            let gold_items: Vec<Gold> =
-                serde_json::from_str(&text).with_context(|| format!("{}: not a gold JSON list", gold.display()))?;
+        Command::Eval {
+            gold,
+            without_questions,
+            tune,
+            json,
+        } => {
+            let text = std::fs::read_to_string(&gold)
+                .with_context(|| format!("cannot read {}", gold.display()))?;
+            let gold_items: Vec<Gold> = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a gold JSON list", gold.display()))?;
             let options = SearchOptions {
                 k: 10,
                 use_questions: !without_questions,
+                tuning: Tuning::default()
+                    .apply(tune.as_deref().unwrap_or(""))
+                    .map_err(|e| anyhow::anyhow!("--tune: {e}"))?,
                 ..SearchOptions::default()
             };
             let scores = eval::run(&app.store, &gold_items, &options).await?;
@@ -201,7 +242,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 async fn import(app: &App, paths: &[PathBuf], dry_run: bool, json: bool) -> Result<ExitCode> {
-    let paths = if paths.is_empty() { vec![app.config.dataset_path.clone()] } else { paths.to_vec() };
+    let paths = if paths.is_empty() {
+        vec![app.config.dataset_path.clone()]
+    } else {
+        paths.to_vec()
+    };
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -240,12 +285,25 @@ async fn search_batch(app: &App, file: &PathBuf, options: &SearchOptions) -> Res
         qid: serde_json::Value,
         question: String,
     }
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let item: Line = serde_json::from_str(line)
-            .with_context(|| format!("{} line {}: expected {{\"qid\", \"question\"}}", file.display(), n + 1))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let item: Line = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{} line {}: expected {{\"qid\", \"question\"}}",
+                file.display(),
+                n + 1
+            )
+        })?;
         let found = retrieve::search(&app.store, &item.question, options).await?;
-        println!("{}", serde_json::json!({"qid": item.qid, "hits": found.hits}));
+        println!(
+            "{}",
+            serde_json::json!({"qid": item.qid, "hits": found.hits})
+        );
     }
     Ok(())
 }
@@ -259,8 +317,18 @@ fn print_hits(query: &str, hits: &[Hit], json: bool) -> Result<()> {
         println!("No passage matches `{query}`.");
     }
     for (i, h) in hits.iter().enumerate() {
-        let at = h.timestamp_s.map(cite::format_timestamp).unwrap_or_default();
-        println!("[{}] {:.3}  {} {at}  {}\n    {}\n", i + 1, h.score, h.title, h.link, h.text);
+        let at = h
+            .timestamp_s
+            .map(cite::format_timestamp)
+            .unwrap_or_default();
+        println!(
+            "[{}] {:.3}  {} {at}  {}\n    {}\n",
+            i + 1,
+            h.score,
+            h.title,
+            h.link,
+            h.text
+        );
     }
     Ok(())
 }
@@ -274,7 +342,10 @@ fn print_answer(a: &Answer) {
         println!("Sources:");
     }
     for (i, s) in a.sources.iter().enumerate() {
-        let at = s.timestamp_s.map(cite::format_timestamp).unwrap_or_default();
+        let at = s
+            .timestamp_s
+            .map(cite::format_timestamp)
+            .unwrap_or_default();
         println!("[{}] {} {at}  {}", i + 1, s.title, s.link);
     }
     let mode = match (&a.model, a.mode) {
@@ -312,7 +383,9 @@ fn print_episode(d: &EpisodeDetail) {
 
 fn duration(length_s: Option<i64>) -> String {
     match length_s {
-        Some(s) => cite::format_timestamp(s).trim_start_matches('≈').to_string(),
+        Some(s) => cite::format_timestamp(s)
+            .trim_start_matches('≈')
+            .to_string(),
         None => "--:--".into(),
     }
 }

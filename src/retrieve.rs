@@ -82,12 +82,39 @@ impl Default for Tuning {
     fn default() -> Self {
         Tuning {
             pool: 400,
-            neighbour: 0.5,
+            neighbour: 0.0,
             episode_passages: 0.6,
             episode_text: 0.4,
             top_per_episode: 3,
             columns: [2.0, 1.0, 1.0],
         }
+    }
+}
+
+impl Tuning {
+    /// Override fields from `name=value,…` (for `gdbot eval --tune` experiments).
+    pub fn apply(mut self, spec: &str) -> Result<Self, String> {
+        for kv in spec.split(',').filter(|s| !s.trim().is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("`{kv}`: expected name=value"))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{kv}`: value is not a number"))?;
+            match k.trim() {
+                "pool" => self.pool = v as usize,
+                "neighbour" => self.neighbour = v,
+                "episode_passages" => self.episode_passages = v,
+                "episode_text" => self.episode_text = v,
+                "top_per_episode" => self.top_per_episode = v as usize,
+                "title" => self.columns[0] = v,
+                "summary" => self.columns[1] = v,
+                "questions" => self.columns[2] = v,
+                other => return Err(format!("unknown tuning parameter `{other}`")),
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -100,10 +127,17 @@ pub struct SearchResult {
 }
 
 /// Rank passages for `question`. Unknown `options.episode` is an error; no match is an empty list.
-pub async fn search(store: &Store, question: &str, options: &SearchOptions) -> Result<SearchResult, RetrieveError> {
+pub async fn search(
+    store: &Store,
+    question: &str,
+    options: &SearchOptions,
+) -> Result<SearchResult, RetrieveError> {
     let terms = query_terms(question);
     let Some(expr) = fts_query(&terms) else {
-        return Ok(SearchResult { hits: Vec::new(), coverage: 0.0 });
+        return Ok(SearchResult {
+            hits: Vec::new(),
+            coverage: 0.0,
+        });
     };
     let t = options.tuning;
     let mut tx = store.begin_read().await?;
@@ -134,7 +168,13 @@ pub async fn search(store: &Store, question: &str, options: &SearchOptions) -> R
             let bounds = bounds_cache
                 .entry(p.episode)
                 .or_insert_with(|| chunk::word_bounds(&ep.transcript));
-            let text = chunk::slice(&ep.transcript, bounds, p.start_word as usize, p.end_word as usize).to_string();
+            let text = chunk::slice(
+                &ep.transcript,
+                bounds,
+                p.start_word as usize,
+                p.end_word as usize,
+            )
+            .to_string();
             let timestamp_s = cite::timestamp_s(ep.length_s, p.start_word as usize, ep.total_words);
             Some(Hit {
                 url: ep.url.clone(),
@@ -163,7 +203,10 @@ fn fuse<'a>(
         return Vec::new();
     };
     let max_p = max_p.max(1e-9);
-    let by_pos: HashMap<(i64, i64), f64> = passages.iter().map(|p| ((p.episode, p.start_word), p.score)).collect();
+    let by_pos: HashMap<(i64, i64), f64> = passages
+        .iter()
+        .map(|p| ((p.episode, p.start_word), p.score))
+        .collect();
     // Episode evidence from its best passages.
     let mut per_episode: HashMap<i64, Vec<f64>> = HashMap::new();
     for p in passages {
@@ -178,13 +221,22 @@ fn fuse<'a>(
         .collect();
     let max_agg = agg.values().copied().fold(1e-9, f64::max);
     let max_doc = episodes.iter().map(|e| e.score).fold(1e-9, f64::max);
-    let doc: HashMap<i64, f64> = episodes.iter().map(|e| (e.episode, e.score / max_doc)).collect();
+    let doc: HashMap<i64, f64> = episodes
+        .iter()
+        .map(|e| (e.episode, e.score / max_doc))
+        .collect();
     let stride = chunk::STRIDE_WORDS as i64;
     let mut out: Vec<(&PassageHit, f64)> = passages
         .iter()
         .map(|p| {
-            let prev = by_pos.get(&(p.episode, p.start_word - stride)).copied().unwrap_or(0.0);
-            let next = by_pos.get(&(p.episode, p.start_word + stride)).copied().unwrap_or(0.0);
+            let prev = by_pos
+                .get(&(p.episode, p.start_word - stride))
+                .copied()
+                .unwrap_or(0.0);
+            let next = by_pos
+                .get(&(p.episode, p.start_word + stride))
+                .copied()
+                .unwrap_or(0.0);
             let local = (p.score + t.neighbour * prev.max(next)) / max_p;
             let ep = t.episode_passages * agg.get(&p.episode).copied().unwrap_or(0.0) / max_agg
                 + t.episode_text * doc.get(&p.episode).copied().unwrap_or(0.0);
@@ -202,9 +254,9 @@ fn pick_non_overlapping(ranked: Vec<(&PassageHit, f64)>, k: usize) -> Vec<(Passa
         if chosen.len() >= k {
             break;
         }
-        let overlaps = chosen
-            .iter()
-            .any(|(c, _)| c.episode == p.episode && c.start_word < p.end_word && p.start_word < c.end_word);
+        let overlaps = chosen.iter().any(|(c, _)| {
+            c.episode == p.episode && c.start_word < p.end_word && p.start_word < c.end_word
+        });
         if !overlaps {
             chosen.push((p.clone(), s));
         }

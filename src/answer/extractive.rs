@@ -8,7 +8,8 @@ const MAX_SENTENCES: usize = 3;
 /// Longest quoted sentence, in characters (long run-on transcript sentences are cut).
 const MAX_SENTENCE_CHARS: usize = 320;
 
-pub const EXCERPT_HEADER: &str = "Quoted excerpts from the episodes (no language model; not generated):";
+pub const EXCERPT_HEADER: &str =
+    "Quoted excerpts from the episodes (no language model; not generated):";
 
 /// Quote the best sentences of `hits` for `question`, each followed by its label `[n]`.
 pub fn excerpts(question: &str, hits: &[Hit]) -> String {
@@ -21,7 +22,10 @@ pub fn excerpts(question: &str, hits: &[Hit]) -> String {
             if words.len() < 5 {
                 continue;
             }
-            let matched = stems.iter().filter(|st| words.iter().any(|w| w.starts_with(**st))).count();
+            let matched = stems
+                .iter()
+                .filter(|st| words.iter().any(|w| w.starts_with(**st)))
+                .count();
             if matched == 0 {
                 continue;
             }
@@ -52,9 +56,13 @@ pub fn not_covered(nearest: Option<&Hit>) -> String {
         Some(h) => format!(
             "The episodes don't seem to cover this. The nearest match is “{}” around {} [1].",
             h.title,
-            h.timestamp_s.map(cite::format_timestamp).unwrap_or_else(|| "the start".into())
+            h.timestamp_s
+                .map(cite::format_timestamp)
+                .unwrap_or_else(|| "the start".into())
         ),
-        None => "The episodes don't seem to cover this: no passage matches the question's words.".into(),
+        None => {
+            "The episodes don't seem to cover this: no passage matches the question's words.".into()
+        }
     }
 }
 
@@ -63,7 +71,10 @@ fn stem(t: &str) -> &str {
     if n <= 4 {
         return t;
     }
-    let end = t.char_indices().nth((n - 2).max(4)).map_or(t.len(), |(i, _)| i);
+    let end = t
+        .char_indices()
+        .nth((n - 2).max(4))
+        .map_or(t.len(), |(i, _)| i);
     &t[..end]
 }
 
@@ -73,7 +84,8 @@ fn sentences(text: &str) -> Vec<&str> {
     let mut start = 0;
     let bytes = text.as_bytes();
     for (i, c) in text.char_indices() {
-        if matches!(c, '.' | '?' | '!') && bytes.get(i + 1).is_some_and(|b| b.is_ascii_whitespace()) {
+        if matches!(c, '.' | '?' | '!') && bytes.get(i + 1).is_some_and(|b| b.is_ascii_whitespace())
+        {
             out.push(&text[start..=i]);
             start = i + 1;
         }
@@ -81,7 +93,10 @@ fn sentences(text: &str) -> Vec<&str> {
     if start < text.len() {
         out.push(&text[start..]);
     }
-    out.into_iter().map(str::trim).filter(|s| !s.is_empty()).collect()
+    out.into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn shorten(s: &str) -> String {
@@ -119,7 +134,10 @@ mod tests {
         ];
         let a = excerpts("How do diffusion models remove noise?", &hits);
         assert!(a.starts_with(EXCERPT_HEADER));
-        assert!(a.contains("“Diffusion models learn to remove noise step by step.” [1]"), "{a}");
+        assert!(
+            a.contains("“Diffusion models learn to remove noise step by step.” [1]"),
+            "{a}"
+        );
         assert!(a.contains("[2]"), "{a}");
         assert!(!a.contains("lunch"), "{a}");
     }

@@ -181,7 +181,10 @@ impl LlmClient {
                 other => other,
             })?;
             if let Some(err) = chunk.error {
-                let msg = err.get("message").and_then(|m| m.as_str()).unwrap_or("unknown error");
+                let msg = err
+                    .get("message")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("unknown error");
                 return Err(LlmError::InStream(msg.chars().take(200).collect()));
             }
             if let Some(m) = chunk.model.filter(|m| !m.is_empty()) {

@@ -147,7 +147,10 @@ impl Answerer {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "LLM failed; answering with excerpts");
-                    answer.note = Some(format!("The language model was unavailable ({}); showing quoted excerpts instead.", e.short()));
+                    answer.note = Some(format!(
+                        "The language model was unavailable ({}); showing quoted excerpts instead.",
+                        e.short()
+                    ));
                     answer.answer = extractive::excerpts(question, &prompt.hits);
                 }
             }

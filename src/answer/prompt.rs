@@ -35,7 +35,10 @@ impl Prompt {
         }
         let mut user = String::from("Passages:\n");
         for (i, h) in taken.iter().enumerate() {
-            let at = h.timestamp_s.map(cite::format_timestamp).unwrap_or_default();
+            let at = h
+                .timestamp_s
+                .map(cite::format_timestamp)
+                .unwrap_or_default();
             user.push_str(&format!("[{}] \"{}\" {at}\n{}\n\n", i + 1, h.title, h.text));
         }
         user.push_str(&format!("Question: {question}"));
@@ -56,7 +59,11 @@ pub fn clean_citations(text: &str, n_sources: usize) -> String {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         match after.find(']') {
-            Some(close) if after[..close].chars().all(|c| c.is_ascii_digit()) && close > 0 && close <= 3 => {
+            Some(close)
+                if after[..close].chars().all(|c| c.is_ascii_digit())
+                    && close > 0
+                    && close <= 3 =>
+            {
                 let n: usize = after[..close].parse().unwrap_or(0);
                 if (1..=n_sources).contains(&n) {
                     out.push_str(&rest[open..open + close + 2]);
@@ -107,6 +114,9 @@ mod tests {
 
     #[test]
     fn invented_citations_are_removed() {
-        assert_eq!(clean_citations("A [1] and B [7][2]. See [note].", 2), "A [1] and B [2]. See [note].");
+        assert_eq!(
+            clean_citations("A [1] and B [7][2]. See [note].", 2),
+            "A [1] and B [2]. See [note]."
+        );
     }
 }

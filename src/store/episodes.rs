@@ -27,7 +27,8 @@ pub struct EpisodeDetail {
     pub questions: Vec<String>,
 }
 
-const ROW_SELECT: &str = "SELECT e.episode_id, e.url, e.title, e.publish_date, e.length_s, e.total_words,
+const ROW_SELECT: &str =
+    "SELECT e.episode_id, e.url, e.title, e.publish_date, e.length_s, e.total_words,
     (SELECT COUNT(*) FROM questions q WHERE q.episode = e.id) AS n_questions,
     (e.summary IS NOT NULL AND e.summary <> '') AS has_summary
     FROM episodes e";
@@ -35,34 +36,46 @@ const ROW_SELECT: &str = "SELECT e.episode_id, e.url, e.title, e.publish_date, e
 impl Store {
     /// All episodes, newest first.
     pub async fn episodes(&self) -> Result<Vec<EpisodeRow>, StoreError> {
-        Ok(sqlx::query_as(&format!("{ROW_SELECT} ORDER BY e.publish_date DESC, e.id"))
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as(&format!("{ROW_SELECT} ORDER BY e.publish_date DESC, e.id"))
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// One episode by its `episode_id`, with summary and questions.
     pub async fn episode(&self, episode_id: &str) -> Result<Option<EpisodeDetail>, StoreError> {
-        let row: Option<EpisodeRow> = sqlx::query_as(&format!("{ROW_SELECT} WHERE e.episode_id = ?"))
-            .bind(episode_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<EpisodeRow> =
+            sqlx::query_as(&format!("{ROW_SELECT} WHERE e.episode_id = ?"))
+                .bind(episode_id)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
-        let summary: Option<String> = sqlx::query_scalar("SELECT summary FROM episodes WHERE episode_id = ?")
-            .bind(episode_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let summary: Option<String> =
+            sqlx::query_scalar("SELECT summary FROM episodes WHERE episode_id = ?")
+                .bind(episode_id)
+                .fetch_one(&self.pool)
+                .await?;
         let questions = sqlx::query_scalar(
             "SELECT q.text FROM questions q JOIN episodes e ON e.id = q.episode WHERE e.episode_id = ? ORDER BY q.position",
         )
         .bind(episode_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(Some(EpisodeDetail { row, summary, questions }))
+        Ok(Some(EpisodeDetail {
+            row,
+            summary,
+            questions,
+        }))
     }
 
     /// Episodes matching `query` (video id, URL, or words of title/guest; case- and accent-insensitive),
     /// best match first. Empty when nothing matches.
-    pub async fn find_episodes(&self, query: &str, limit: usize) -> Result<Vec<EpisodeRow>, StoreError> {
+    pub async fn find_episodes(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<EpisodeRow>, StoreError> {
         let all = self.lookup_rows().await?;
         let q = query.trim();
         if let Some(hit) = all.iter().find(|r| r.0 == q || r.1 == q) {
@@ -71,7 +84,11 @@ impl Store {
         if let Some(hit) = all.iter().find(|r| q.contains(&r.0) && q.contains("://")) {
             return self.rows_for(&[hit.0.clone()]).await;
         }
-        let words: Vec<String> = fold(q).split(' ').filter(|w| !w.is_empty()).map(String::from).collect();
+        let words: Vec<String> = fold(q)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(String::from)
+            .collect();
         if words.is_empty() {
             let ids: Vec<String> = all.iter().take(limit).map(|r| r.0.clone()).collect();
             return self.rows_for(&ids).await;
@@ -91,12 +108,19 @@ impl Store {
                     }
                 }
                 // earlier position in the title (the guest's name) ranks first
-                let first = tw.iter().position(|t| t.starts_with(words[0].as_str())).unwrap_or(99);
+                let first = tw
+                    .iter()
+                    .position(|t| t.starts_with(words[0].as_str()))
+                    .unwrap_or(99);
                 Some((score - first as f64 * 0.01, id))
             })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let ids: Vec<String> = scored.into_iter().take(limit).map(|(_, id)| id.clone()).collect();
+        let ids: Vec<String> = scored
+            .into_iter()
+            .take(limit)
+            .map(|(_, id)| id.clone())
+            .collect();
         self.rows_for(&ids).await
     }
 
@@ -123,18 +147,21 @@ impl Store {
 
     /// (episode_id, url, folded title) of every episode, in id order.
     async fn lookup_rows(&self) -> Result<Vec<(String, String, String)>, StoreError> {
-        Ok(sqlx::query_as("SELECT episode_id, url, search_title FROM episodes ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT episode_id, url, search_title FROM episodes ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn rows_for(&self, ids: &[String]) -> Result<Vec<EpisodeRow>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let row: Option<EpisodeRow> = sqlx::query_as(&format!("{ROW_SELECT} WHERE e.episode_id = ?"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+            let row: Option<EpisodeRow> =
+                sqlx::query_as(&format!("{ROW_SELECT} WHERE e.episode_id = ?"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
             out.extend(row);
         }
         Ok(out)
@@ -150,10 +177,11 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         out.push_str(&format!("{eps:?}\n"));
-        let qs: Vec<(i64, i64, String)> =
-            sqlx::query_as("SELECT episode, position, text FROM questions ORDER BY episode, position")
-                .fetch_all(&self.pool)
-                .await?;
+        let qs: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT episode, position, text FROM questions ORDER BY episode, position",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         out.push_str(&format!("{qs:?}\n"));
         let ps: Vec<(i64, i64, i64, i64)> =
             sqlx::query_as("SELECT id, episode, start_word, end_word FROM passages ORDER BY id")

@@ -39,7 +39,12 @@ impl Store {
     }
 
     /// One vote per user per answer; voting again replaces the vote. False when the answer is unknown.
-    pub async fn record_feedback(&self, answer: i64, user_id: &str, vote: i8) -> Result<bool, StoreError> {
+    pub async fn record_feedback(
+        &self,
+        answer: i64,
+        user_id: &str,
+        vote: i8,
+    ) -> Result<bool, StoreError> {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM answers WHERE id = ?")
             .bind(answer)
             .fetch_optional(&self.pool)

@@ -7,7 +7,9 @@ mod search;
 
 use std::{str::FromStr, time::Duration};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub use episodes::{EpisodeDetail, EpisodeRow};
 pub use log::AnswerRecord;
@@ -36,7 +38,10 @@ pub struct Store {
 impl Store {
     /// Open (creating if missing) in WAL mode and apply the embedded migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let open_err = |error| StoreError::Open { url: url.to_string(), error };
+        let open_err = |error| StoreError::Open {
+            url: url.to_string(),
+            error,
+        };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(open_err)?
             .create_if_missing(true)
@@ -54,7 +59,10 @@ impl Store {
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
-            .map_err(|error| StoreError::Migrate { url: url.to_string(), error })?;
+            .map_err(|error| StoreError::Migrate {
+                url: url.to_string(),
+                error,
+            })?;
         Ok(Store { pool })
     }
 

@@ -32,7 +32,11 @@ pub struct ReloadReport {
 
 impl std::fmt::Display for ReloadReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let verb = if self.dry_run { "would import" } else { "imported" };
+        let verb = if self.dry_run {
+            "would import"
+        } else {
+            "imported"
+        };
         write!(
             f,
             "{}: {verb} {} episodes ({} questions, {} passages): {} added, {} updated, {} removed, {} unchanged; {} fields repaired (mojibake); {} warning(s)",
@@ -61,7 +65,11 @@ pub enum ReloadError {
     #[error("{source_name}: has no episodes; refusing to replace the {stored} stored episodes with nothing")]
     WouldEmpty { source_name: String, stored: i64 },
     #[error("`{key}` is in both {first} and {second}; each episode may appear in one file only")]
-    DuplicateAcrossFiles { key: String, first: String, second: String },
+    DuplicateAcrossFiles {
+        key: String,
+        first: String,
+        second: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -84,16 +92,20 @@ impl Store {
         progress: &ProgressBar,
     ) -> Result<ReloadReport, ReloadError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let stored: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, url, content_hash FROM episodes")
-            .fetch_all(&mut *tx)
-            .await?;
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT url, content_hash FROM episodes")
+                .fetch_all(&mut *tx)
+                .await?;
         if dataset.episodes.is_empty() && !stored.is_empty() {
             return Err(ReloadError::WouldEmpty {
                 source_name: dataset.source.clone(),
                 stored: stored.len() as i64,
             });
         }
-        let mut old: HashMap<&str, (i64, &str)> = stored.iter().map(|(id, u, h)| (u.as_str(), (*id, h.as_str()))).collect();
+        let mut old: HashMap<&str, &str> = stored
+            .iter()
+            .map(|(u, h)| (u.as_str(), h.as_str()))
+            .collect();
         let mut report = ReloadReport {
             source: dataset.source.clone(),
             dry_run,
@@ -107,16 +119,14 @@ impl Store {
             repaired_fields: dataset.repaired_fields,
             warnings: dataset.warnings.clone(),
         };
-        let mut to_delete = Vec::new();
         let mut to_insert = Vec::new();
         for ep in &dataset.episodes {
             let hash = content_hash(ep);
             report.passages += chunk::spans(ep.total_words as usize).len();
             match old.remove(ep.url.as_str()) {
-                Some((_, h)) if h == hash => report.unchanged += 1,
-                Some((id, _)) => {
+                Some(h) if h == hash => report.unchanged += 1,
+                Some(_) => {
                     report.updated += 1;
-                    to_delete.push(id);
                     to_insert.push((ep, hash));
                 }
                 None => {
@@ -126,24 +136,32 @@ impl Store {
             }
         }
         report.removed = old.len();
-        to_delete.extend(old.values().map(|(id, _)| *id));
         if dry_run {
             tx.rollback().await?;
             self.log_reload(&report, "dry-run", None).await?;
             return Ok(report);
         }
-        progress.set_length(to_insert.len() as u64);
-        for id in &to_delete {
-            delete_episode(&mut tx, *id).await?;
+        let deletes = report.updated + report.removed > 0;
+        if deletes {
+            // FTS5 contentless tables do not take deleted rows out of their BM25 statistics, so any
+            // change that deletes rebuilds the whole dataset instead: same ranking as a fresh import.
+            clear_all(&mut tx).await?;
+            to_insert = dataset
+                .episodes
+                .iter()
+                .map(|ep| (ep, content_hash(ep)))
+                .collect();
         }
-        let mut next_passage: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM passages")
-            .fetch_one(&mut *tx)
-            .await?;
+        progress.set_length(to_insert.len() as u64);
+        let mut next_passage: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM passages")
+                .fetch_one(&mut *tx)
+                .await?;
         for (ep, hash) in &to_insert {
             next_passage = insert_episode(&mut tx, ep, hash, next_passage).await?;
             progress.inc(1);
         }
-        if !to_insert.is_empty() || !to_delete.is_empty() {
+        if !to_insert.is_empty() || deletes {
             // Merge index segments after a bulk change: fewer b-trees for every later query.
             sqlx::query("INSERT INTO passages_fts(passages_fts) VALUES('optimize')")
                 .execute(&mut *tx)
@@ -167,7 +185,12 @@ impl Store {
         Ok(())
     }
 
-    async fn log_reload(&self, r: &ReloadReport, outcome: &str, message: Option<&str>) -> Result<(), StoreError> {
+    async fn log_reload(
+        &self,
+        r: &ReloadReport,
+        outcome: &str,
+        message: Option<&str>,
+    ) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
         insert_log(&mut conn, r, outcome, message).await?;
         Ok(())
@@ -198,19 +221,16 @@ async fn insert_log(
     Ok(())
 }
 
-async fn delete_episode(tx: &mut Transaction<'_, Sqlite>, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM passages_fts WHERE rowid IN (SELECT id FROM passages WHERE episode = ?)")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM episodes_fts WHERE rowid = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM episodes WHERE id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+async fn clear_all(tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> {
+    for sql in [
+        "INSERT INTO passages_fts(passages_fts) VALUES('delete-all')",
+        "INSERT INTO episodes_fts(episodes_fts) VALUES('delete-all')",
+        "DELETE FROM questions",
+        "DELETE FROM passages",
+        "DELETE FROM episodes",
+    ] {
+        sqlx::query(sql).execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -238,10 +258,17 @@ async fn insert_episode(
     .fetch_one(&mut **tx)
     .await?;
     for (batch_no, batch) in ep.questions.chunks(BATCH_ROWS).enumerate() {
-        let sql = multi_row("INSERT INTO questions (episode, position, text) VALUES ", 3, batch.len());
+        let sql = multi_row(
+            "INSERT INTO questions (episode, position, text) VALUES ",
+            3,
+            batch.len(),
+        );
         let mut q = sqlx::query(&sql);
         for (i, text) in batch.iter().enumerate() {
-            q = q.bind(id).bind((batch_no * BATCH_ROWS + i) as i64).bind(text);
+            q = q
+                .bind(id)
+                .bind((batch_no * BATCH_ROWS + i) as i64)
+                .bind(text);
         }
         q.execute(&mut **tx).await?;
     }
@@ -255,14 +282,31 @@ async fn insert_episode(
     let bounds = chunk::word_bounds(&ep.transcript);
     let spans = chunk::spans(bounds.len());
     for batch in spans.chunks(BATCH_ROWS) {
-        let sql = multi_row("INSERT INTO passages (id, episode, start_word, end_word) VALUES ", 4, batch.len());
-        let fts_sql = multi_row("INSERT INTO passages_fts (rowid, text) VALUES ", 2, batch.len());
+        let sql = multi_row(
+            "INSERT INTO passages (id, episode, start_word, end_word) VALUES ",
+            4,
+            batch.len(),
+        );
+        let fts_sql = multi_row(
+            "INSERT INTO passages_fts (rowid, text) VALUES ",
+            2,
+            batch.len(),
+        );
         let mut q = sqlx::query(&sql);
         let mut fts = sqlx::query(&fts_sql);
         for (i, s) in batch.iter().enumerate() {
             let pid = next_passage + i as i64;
-            q = q.bind(pid).bind(id).bind(s.start_word as i64).bind(s.end_word as i64);
-            fts = fts.bind(pid).bind(chunk::slice(&ep.transcript, &bounds, s.start_word, s.end_word));
+            q = q
+                .bind(pid)
+                .bind(id)
+                .bind(s.start_word as i64)
+                .bind(s.end_word as i64);
+            fts = fts.bind(pid).bind(chunk::slice(
+                &ep.transcript,
+                &bounds,
+                s.start_word,
+                s.end_word,
+            ));
         }
         q.execute(&mut **tx).await?;
         fts.execute(&mut **tx).await?;

@@ -46,11 +46,16 @@ impl Store {
     }
 
     /// Internal id of an episode given its public `episode_id`.
-    pub async fn episode_key(conn: &mut SqliteConnection, episode_id: &str) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT id FROM episodes WHERE episode_id = ?")
-            .bind(episode_id)
-            .fetch_optional(conn)
-            .await?)
+    pub async fn episode_key(
+        conn: &mut SqliteConnection,
+        episode_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM episodes WHERE episode_id = ?")
+                .bind(episode_id)
+                .fetch_optional(conn)
+                .await?,
+        )
     }
 
     /// Best `limit` passages for `fts_match`, optionally inside one episode.
@@ -80,13 +85,15 @@ impl Store {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|(passage_id, episode, start_word, end_word, score)| PassageHit {
-                passage_id,
-                episode,
-                start_word,
-                end_word,
-                score,
-            })
+            .map(
+                |(passage_id, episode, start_word, end_word, score)| PassageHit {
+                    passage_id,
+                    episode,
+                    start_word,
+                    end_word,
+                    score,
+                },
+            )
             .collect())
     }
 
@@ -114,7 +121,10 @@ impl Store {
         .bind(limit as i64)
         .fetch_all(conn)
         .await?;
-        Ok(rows.into_iter().map(|(episode, score)| EpisodeHit { episode, score }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(episode, score)| EpisodeHit { episode, score })
+            .collect())
     }
 
     /// Citation data and transcripts of the given internal episode ids.
@@ -142,6 +152,8 @@ impl Store {
 
     /// Number of passages (for normalising scores and reports).
     pub async fn passage_count(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM passages").fetch_one(conn).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM passages")
+            .fetch_one(conn)
+            .await?)
     }
 }
