@@ -5,7 +5,12 @@
 
 use std::time::Duration;
 
-use async_openai::{config::OpenAIConfig, error::OpenAIError, Client};
+use async_openai::{
+    config::OpenAIConfig,
+    error::OpenAIError,
+    middleware::{retry::OpenAIRetryLayer, ReqwestService},
+    Client,
+};
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
@@ -39,14 +44,6 @@ impl LlmError {
             LlmError::Stream(_) => "broken stream".into(),
             LlmError::InStream(_) => "error from the model".into(),
             LlmError::Empty => "empty answer".into(),
-        }
-    }
-
-    fn retryable(&self) -> bool {
-        match self {
-            LlmError::Status { status, .. } => *status == 429 || *status >= 500,
-            LlmError::Connect(_) => true,
-            _ => false,
         }
     }
 }
@@ -98,16 +95,16 @@ struct ChunkUsage {
     completion_tokens: Option<i64>,
 }
 
-/// First retry waits this long; each further one twice as long.
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-
 impl LlmClient {
     pub fn new(cfg: &LlmConfig) -> Self {
         let config = OpenAIConfig::new()
             .with_api_key(cfg.api_key.clone())
             .with_api_base(cfg.base_url.clone());
+        // async-openai's retry layer: 429 (honouring Retry-After), 5xx and connection errors, with
+        // exponential backoff; `complete` bounds the total time.
+        let service = tower::Layer::layer(&OpenAIRetryLayer::new(cfg.max_retries as usize), ReqwestService::default());
         LlmClient {
-            client: Client::with_config(config),
+            client: Client::with_config(config).with_http_service(service),
             cfg: cfg.clone(),
         }
     }
@@ -116,9 +113,8 @@ impl LlmClient {
         &self.cfg.model
     }
 
-    /// Stream a completion; `partial` gets the text so far after each delta. Retries connection
-    /// errors, 429 and 5xx before any text arrived, with backoff; the whole call is bounded by the
-    /// configured timeout.
+    /// Stream a completion; `partial` gets the text so far after each delta. Connection errors,
+    /// 429 and 5xx are retried before the stream starts; the whole call is bounded by the timeout.
     pub async fn complete(
         &self,
         system: &str,
@@ -126,22 +122,7 @@ impl LlmClient {
         partial: Option<&UnboundedSender<String>>,
     ) -> Result<Completion, LlmError> {
         let budget = self.cfg.timeout;
-        let attempts = async {
-            let mut backoff = FIRST_BACKOFF;
-            let mut attempt = 0;
-            loop {
-                match self.attempt(system, user, partial).await {
-                    Err(e) if e.retryable() && attempt < self.cfg.max_retries => {
-                        tracing::info!(error = %e, attempt, "LLM call failed; retrying in {backoff:?}");
-                        tokio::time::sleep(backoff).await;
-                        backoff *= 2;
-                        attempt += 1;
-                    }
-                    other => return other,
-                }
-            }
-        };
-        tokio::time::timeout(budget, attempts)
+        tokio::time::timeout(budget, self.attempt(system, user, partial))
             .await
             .unwrap_or(Err(LlmError::Timeout(budget)))
     }

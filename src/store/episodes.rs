@@ -79,10 +79,10 @@ impl Store {
         let all = self.lookup_rows().await?;
         let q = query.trim();
         if let Some(hit) = all.iter().find(|r| r.0 == q || r.1 == q) {
-            return self.rows_for(&[hit.0.clone()]).await;
+            return self.rows_for(std::slice::from_ref(&hit.0)).await;
         }
         if let Some(hit) = all.iter().find(|r| q.contains(&r.0) && q.contains("://")) {
-            return self.rows_for(&[hit.0.clone()]).await;
+            return self.rows_for(std::slice::from_ref(&hit.0)).await;
         }
         let words: Vec<String> = fold(q)
             .split(' ')
@@ -170,24 +170,18 @@ impl Store {
     /// Every stored row of the dataset tables, as text: tests compare it before and after a reload.
     pub async fn dump(&self) -> Result<String, StoreError> {
         let mut out = String::new();
-        let eps: Vec<(i64, String, String, String, Option<String>, Option<i64>, i64, String, Option<String>)> =
-            sqlx::query_as(
-                "SELECT id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary FROM episodes ORDER BY id",
-            )
-            .fetch_all(&self.pool)
-            .await?;
-        out.push_str(&format!("{eps:?}\n"));
-        let qs: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT episode, position, text FROM questions ORDER BY episode, position",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        out.push_str(&format!("{qs:?}\n"));
-        let ps: Vec<(i64, i64, i64, i64)> =
-            sqlx::query_as("SELECT id, episode, start_word, end_word FROM passages ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
-        out.push_str(&format!("{ps:?}\n"));
+        for sql in [
+            "SELECT json_array(id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, content_hash) FROM episodes ORDER BY id",
+            "SELECT json_array(episode, position, text) FROM questions ORDER BY episode, position",
+            "SELECT json_array(id, episode, start_word, end_word) FROM passages ORDER BY id",
+            "SELECT json_array(rowid) FROM passages_fts ORDER BY rowid",
+            "SELECT json_array(rowid) FROM episodes_fts ORDER BY rowid",
+            "SELECT json_array(id, hex(block)) FROM passages_fts_data ORDER BY id",
+        ] {
+            let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(&self.pool).await?;
+            out.push_str(&rows.join("\n"));
+            out.push_str("\n--\n");
+        }
         Ok(out)
     }
 }

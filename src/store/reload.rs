@@ -167,7 +167,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        insert_log(&mut *tx, &report, "ok", None).await?;
+        insert_log(&mut tx, &report, "ok", None).await?;
         tx.commit().await?;
         progress.finish_and_clear();
         Ok(report)

@@ -1,0 +1,9 @@
+//! Integration tests of the core pipeline: import, search, answers (with a local fake LLM), CLI.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod answer;
+mod cli;
+mod import;
+mod quality;

@@ -1,0 +1,20 @@
+//! Guards the retrieval quality on the 3 dataset episodes (leakage-free: no generated questions).
+
+use gdbot::{
+    eval::{self, Gold},
+    retrieve::SearchOptions,
+};
+
+use crate::support::{app_with_dataset, GOLD};
+
+#[tokio::test]
+async fn three_episode_figures_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_dataset(&dir, &[]).await;
+    let gold: Vec<Gold> = serde_json::from_str(&std::fs::read_to_string(GOLD).unwrap()).unwrap();
+    let options = SearchOptions { k: 10, use_questions: false, ..SearchOptions::default() };
+    let s = eval::run(&app.store, &gold, &options).await.unwrap();
+    assert_eq!(s.n_passage, 105);
+    assert!(s.ep_at_1 >= 0.97, "{s:?}");
+    assert!(s.hit_at_1000 >= 0.92, "{s:?}");
+}
