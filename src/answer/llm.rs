@@ -102,7 +102,10 @@ impl LlmClient {
             .with_api_base(cfg.base_url.clone());
         // async-openai's retry layer: 429 (honouring Retry-After), 5xx and connection errors, with
         // exponential backoff; `complete` bounds the total time.
-        let service = tower::Layer::layer(&OpenAIRetryLayer::new(cfg.max_retries as usize), ReqwestService::default());
+        let service = tower::Layer::layer(
+            &OpenAIRetryLayer::new(cfg.max_retries as usize),
+            ReqwestService::default(),
+        );
         LlmClient {
             client: Client::with_config(config).with_http_service(service),
             cfg: cfg.clone(),

@@ -36,17 +36,30 @@ fn answer_text(s: &str) -> Behavior {
 #[tokio::test]
 async fn llm_answer_streams_and_cites_the_prompt_passages() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::start(answer_text("Diffusion models learn to remove noise step by step [1][2]. Also [9].")).await;
+    let fake = FakeOpenAi::start(answer_text(
+        "Diffusion models learn to remove noise step by step [1][2]. Also [9].",
+    ))
+    .await;
     let app = llm_app(&dir, &fake, "10").await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let a = app.ask(QUESTION, None, Some(&tx)).await.unwrap();
     drop(tx);
     assert_eq!(a.mode, Mode::Llm);
     assert!(a.confident);
-    assert_eq!(a.answer, "Diffusion models learn to remove noise step by step [1][2]. Also .");
+    assert_eq!(
+        a.answer,
+        "Diffusion models learn to remove noise step by step [1][2]. Also ."
+    );
     assert_eq!(a.model.as_deref(), Some("fake-model"));
-    assert_eq!((a.usage.prompt_tokens, a.usage.completion_tokens), (Some(321), Some(42)));
-    assert!(a.usage.context_tokens > 0 && a.usage.context_tokens <= 1200, "{:?}", a.usage);
+    assert_eq!(
+        (a.usage.prompt_tokens, a.usage.completion_tokens),
+        (Some(321), Some(42))
+    );
+    assert!(
+        a.usage.context_tokens > 0 && a.usage.context_tokens <= 1200,
+        "{:?}",
+        a.usage
+    );
     // partial texts grew monotonically to the final text
     let mut partials = Vec::new();
     while let Some(p) = rx.recv().await {
@@ -61,27 +74,40 @@ async fn llm_answer_streams_and_cites_the_prompt_passages() {
     assert_eq!(body["stream"], true);
     assert_eq!(body["model"], "fake-model");
     let user = body["messages"][1]["content"].as_str().unwrap();
-    assert!(user.contains("[1] \"Jeremy Howard — The Simple but Profound Insight Behind Diffusion\" ≈"), "{user}");
+    assert!(
+        user.contains("[1] \"Jeremy Howard — The Simple but Profound Insight Behind Diffusion\" ≈"),
+        "{user}"
+    );
     assert!(user.ends_with(&format!("Question: {QUESTION}")));
-    let labels = (1..20).filter(|i| user.contains(&format!("[{i}] \""))).count();
+    let labels = (1..20)
+        .filter(|i| user.contains(&format!("[{i}] \"")))
+        .count();
     assert_eq!(labels, a.sources.len());
     let system = body["messages"][0]["content"].as_str().unwrap();
-    assert!(system.contains("only") && system.contains("[1]"), "{system}");
+    assert!(
+        system.contains("only") && system.contains("[1]"),
+        "{system}"
+    );
     // sources carry ≈timestamps and jump links
     let s = &a.sources[0];
     assert!(s.link.contains("&t=") && s.timestamp_s.is_some(), "{s:?}");
     // recorded
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE mode = 'llm' AND prompt_tokens = 321")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM answers WHERE mode = 'llm' AND prompt_tokens = 321",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .unwrap();
     assert_eq!(n, 1);
 }
 
 #[tokio::test]
 async fn lenient_server_quirks_are_accepted() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::start(Behavior::Quirky { text: "An answer from a quirky server [1].".into() }).await;
+    let fake = FakeOpenAi::start(Behavior::Quirky {
+        text: "An answer from a quirky server [1].".into(),
+    })
+    .await;
     let app = llm_app(&dir, &fake, "10").await;
     let a = app.ask(QUESTION, None, None).await.unwrap();
     assert_eq!(a.mode, Mode::Llm, "{:?}", a.note);
@@ -104,10 +130,29 @@ async fn transient_errors_are_retried_with_backoff() {
 #[tokio::test]
 async fn every_fault_falls_back_to_excerpts() {
     let cases = [
-        ("500 three times", vec![Behavior::Status(500), Behavior::Status(500), Behavior::Status(500)], "HTTP 500", 3),
+        (
+            "500 three times",
+            vec![
+                Behavior::Status(500),
+                Behavior::Status(500),
+                Behavior::Status(500),
+            ],
+            "HTTP 500",
+            3,
+        ),
         ("401", vec![Behavior::Status(401)], "HTTP 401", 1),
-        ("malformed chunk", vec![Behavior::Malformed], "broken stream", 1),
-        ("error in a 200 stream", vec![Behavior::ErrorInStream], "error from the model", 1),
+        (
+            "malformed chunk",
+            vec![Behavior::Malformed],
+            "broken stream",
+            1,
+        ),
+        (
+            "error in a 200 stream",
+            vec![Behavior::ErrorInStream],
+            "error from the model",
+            1,
+        ),
         ("cut stream", vec![Behavior::CutStream], "broken stream", 1),
         ("hang", vec![Behavior::Hang], "no answer within 2 s", 1),
         ("empty answer", vec![answer_text("")], "empty answer", 1),
@@ -119,13 +164,34 @@ async fn every_fault_falls_back_to_excerpts() {
         let app = llm_app(&dir, &fake, "2").await;
         let started = Instant::now();
         let a = app.ask(QUESTION, None, None).await.unwrap();
-        assert!(started.elapsed() < Duration::from_secs(4), "{name}: took {:?}", started.elapsed());
-        assert_eq!(a.mode, Mode::Extractive, "{name}: {:?} after {} requests", a.answer, fake.requests().len());
-        assert!(a.answer.starts_with("Quoted excerpts"), "{name}: {}", a.answer);
-        assert!(!a.answer.contains("Partial"), "{name}: partial LLM text leaked: {}", a.answer);
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{name}: took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            a.mode,
+            Mode::Extractive,
+            "{name}: {:?} after {} requests",
+            a.answer,
+            fake.requests().len()
+        );
+        assert!(
+            a.answer.starts_with("Quoted excerpts"),
+            "{name}: {}",
+            a.answer
+        );
+        assert!(
+            !a.answer.contains("Partial"),
+            "{name}: partial LLM text leaked: {}",
+            a.answer
+        );
         let n = a.note.clone().unwrap_or_default();
         assert!(n.contains(note), "{name}: note `{n}` should say `{note}`");
-        assert!(!n.contains("127.0.0.1") && !n.contains("test-key"), "{name}: note leaks details: {n}");
+        assert!(
+            !n.contains("127.0.0.1") && !n.contains("test-key"),
+            "{name}: note leaks details: {n}"
+        );
         assert_eq!(fake.requests().len(), calls, "{name}: request count");
     }
 }
@@ -145,11 +211,21 @@ async fn off_topic_questions_are_not_answered_by_the_llm() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeOpenAi::start(answer_text("Invented lasagna facts.")).await;
     let app = llm_app(&dir, &fake, "5").await;
-    let a = app.ask("What is the best recipe for lasagna with spinach?", None, None).await.unwrap();
+    let a = app
+        .ask(
+            "What is the best recipe for lasagna with spinach?",
+            None,
+            None,
+        )
+        .await
+        .unwrap();
     assert!(!a.confident);
     assert!(a.answer.contains("don't seem to cover"), "{}", a.answer);
     assert!(a.sources.len() <= 1);
-    assert!(fake.requests().is_empty(), "the LLM must not be asked without evidence");
+    assert!(
+        fake.requests().is_empty(),
+        "the LLM must not be asked without evidence"
+    );
 }
 
 #[tokio::test]
@@ -163,7 +239,10 @@ async fn extractive_answers_without_a_key() {
     assert!(a.answer.contains("[1]"));
     assert!(a.sources[0].title.starts_with("Jeremy Howard"));
     // episode filter and unknown episode
-    let b = app.ask("What does he say about runway?", Some("HhGOGuJY1Wk"), None).await.unwrap();
+    let b = app
+        .ask("What does he say about runway?", Some("HhGOGuJY1Wk"), None)
+        .await
+        .unwrap();
     assert!(b.sources.iter().all(|s| s.url.contains("HhGOGuJY1Wk")));
     let err = app.ask("anything", Some("nope"), None).await.unwrap_err();
     assert!(err.to_string().contains("`nope`"), "{err}");

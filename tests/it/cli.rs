@@ -10,10 +10,18 @@ fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Output
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdbot"));
     cmd.args(args)
         .current_dir(dir.path()) // no stray .env from the developer's checkout
-        .env("DATABASE_URL", format!("sqlite://{}/cli.db", dir.path().display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/cli.db", dir.path().display()),
+        )
         .env("DATASET_PATH", DATASET)
         .env("RUST_LOG", "error");
-    for k in ["OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN", "CONTEXT_TOKENS"] {
+    for k in [
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "DISCORD_TOKEN",
+        "CONTEXT_TOKENS",
+    ] {
         cmd.env_remove(k);
     }
     for (k, v) in env {
@@ -23,14 +31,22 @@ fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Output
 }
 
 fn stdout_json(o: &Output) -> Value {
-    assert!(o.status.success(), "failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).expect("JSON on stdout")
 }
 
 #[test]
 fn ask_without_a_key_answers_with_excerpts_as_json() {
     let dir = tempfile::tempdir().unwrap();
-    let o = gdbot(&dir, &["ask", "How does Runway help video editors?", "--json"], &[]);
+    let o = gdbot(
+        &dir,
+        &["ask", "How does Runway help video editors?", "--json"],
+        &[],
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("First use: imported"));
     let v = stdout_json(&o);
     assert_eq!(v["mode"], "extractive");
@@ -46,27 +62,59 @@ fn ask_without_a_key_answers_with_excerpts_as_json() {
 #[test]
 fn search_json_and_batch_follow_the_contract() {
     let dir = tempfile::tempdir().unwrap();
-    let v = stdout_json(&gdbot(&dir, &["search", "masks pandemic", "--k", "3", "--json"], &[]));
+    let v = stdout_json(&gdbot(
+        &dir,
+        &["search", "masks pandemic", "--k", "3", "--json"],
+        &[],
+    ));
     assert_eq!(v["query"], "masks pandemic");
     let hits = v["hits"].as_array().unwrap();
     assert_eq!(hits.len(), 3);
-    for k in ["url", "episode_id", "title", "start_word", "end_word", "timestamp_s", "score", "text"] {
+    for k in [
+        "url",
+        "episode_id",
+        "title",
+        "start_word",
+        "end_word",
+        "timestamp_s",
+        "score",
+        "text",
+    ] {
         assert!(hits[0].get(k).is_some(), "hit lacks {k}");
     }
     assert_eq!(hits[0]["episode_id"], "HhGOGuJY1Wk");
     let batch = dir.path().join("q.jsonl");
     std::fs::write(&batch, "{\"qid\":\"a\",\"question\":\"Runway video\"}\n\n{\"qid\":7,\"question\":\"\\\" AND ( NEAR *\"}\n").unwrap();
-    let o = gdbot(&dir, &["search", "--batch", batch.to_str().unwrap(), "--json"], &[]);
+    let o = gdbot(
+        &dir,
+        &["search", "--batch", batch.to_str().unwrap(), "--json"],
+        &[],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["qid"], "a");
     assert_eq!(lines[1]["qid"], 7);
     assert!(lines[1]["hits"].as_array().unwrap().len() <= 8);
     // hostile text is never an FTS5 syntax error
-    for q in ["\"", "AND", "NEAR(a b)", "-x *", "((", "🤖🤖", &"long ".repeat(400)] {
+    for q in [
+        "\"",
+        "AND",
+        "NEAR(a b)",
+        "-x *",
+        "((",
+        "🤖🤖",
+        &"long ".repeat(400),
+    ] {
         let o = gdbot(&dir, &["search", "--json", "--", q], &[]);
-        assert!(o.status.success(), "query {q:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "query {q:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
@@ -77,15 +125,38 @@ fn episode_lookup_is_accent_and_case_insensitive() {
     assert_eq!(v["episode_id"], "wbonGgk-_Gk");
     let n = v["questions"].as_array().unwrap().len();
     assert!(n >= 20 && v["n_questions"] == n, "{n} questions");
-    let v = stdout_json(&gdbot(&dir, &["episode", "https://www.youtube.com/watch?v=HhGOGuJY1Wk", "--json"], &[]));
-    assert_eq!(v["title"], "Jeremy Howard — The Simple but Profound Insight Behind Diffusion");
+    let v = stdout_json(&gdbot(
+        &dir,
+        &[
+            "episode",
+            "https://www.youtube.com/watch?v=HhGOGuJY1Wk",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(
+        v["title"],
+        "Jeremy Howard — The Simple but Profound Insight Behind Diffusion"
+    );
     let o = gdbot(&dir, &["episode", "jeremy howad"], &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no episode matches") && err.contains("Jeremy Howard"), "{err}");
+    assert!(
+        err.contains("no episode matches") && err.contains("Jeremy Howard"),
+        "{err}"
+    );
     let list = stdout_json(&gdbot(&dir, &["episodes", "--json"], &[]));
     let first = &list.as_array().unwrap()[0];
-    for k in ["episode_id", "url", "title", "publish_date", "length_s", "total_words", "n_questions", "has_summary"] {
+    for k in [
+        "episode_id",
+        "url",
+        "title",
+        "publish_date",
+        "length_s",
+        "total_words",
+        "n_questions",
+        "has_summary",
+    ] {
         assert!(first.get(k).is_some(), "episode lacks {k}");
     }
 }
@@ -98,7 +169,10 @@ fn bad_import_and_bad_config_fail_clearly() {
     let o = gdbot(&dir, &["import", bad.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("line 2") && err.contains("url") && err.contains("not changed"), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("url") && err.contains("not changed"),
+        "{err}"
+    );
     let o = gdbot(&dir, &["episodes"], &[("CONTEXT_TOKENS", "lots")]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("CONTEXT_TOKENS"));

@@ -15,19 +15,38 @@ fn dataset_text() -> String {
 async fn shipped_dataset_imports_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(config(&dir, &[])).await.unwrap();
-    let report = app.ensure_dataset().await.unwrap().expect("first use imports");
-    assert_eq!((report.episodes, report.questions, report.added), (3, 105, 3));
+    let report = app
+        .ensure_dataset()
+        .await
+        .unwrap()
+        .expect("first use imports");
+    assert_eq!(
+        (report.episodes, report.questions, report.added),
+        (3, 105, 3)
+    );
     assert!(report.repaired_fields > 0);
     let eps = app.store.episodes().await.unwrap();
     let titles: Vec<&str> = eps.iter().map(|e| e.title.as_str()).collect();
-    assert!(titles.contains(&"Cristóbal Valenzuela — The Next Generation of Content Creation and AI"), "{titles:?}");
-    assert!(titles.iter().all(|t| !t.contains('β') && !t.contains('Γ')), "{titles:?}");
+    assert!(
+        titles.contains(&"Cristóbal Valenzuela — The Next Generation of Content Creation and AI"),
+        "{titles:?}"
+    );
+    assert!(
+        titles.iter().all(|t| !t.contains('β') && !t.contains('Γ')),
+        "{titles:?}"
+    );
     assert_eq!(eps.iter().map(|e| e.n_questions).sum::<i64>(), 105);
     // a second first-use check does nothing
     assert!(app.ensure_dataset().await.unwrap().is_none());
     // importing the same file again changes nothing
-    let again = app.import_bytes(dataset_text().into_bytes(), "same.csv", false).await.unwrap();
-    assert_eq!((again.unchanged, again.added, again.updated, again.removed), (3, 0, 0, 0));
+    let again = app
+        .import_bytes(dataset_text().into_bytes(), "same.csv", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.unchanged, again.added, again.updated, again.removed),
+        (3, 0, 0, 0)
+    );
 }
 
 /// Each bad file is rejected with a message naming the place, and the stored data is byte-for-byte unchanged.
@@ -44,36 +63,108 @@ async fn rejected_files_leave_the_dataset_untouched() {
     let cases: Vec<(&str, Vec<u8>, &[&str])> = vec![
         ("empty", Vec::new(), &["empty"]),
         ("binary", vec![0u8, 159, 146, 150, 0, 1, 2], &["binary"]),
-        ("semicolons", b"title;url;length\nA;https://x.y/z;1\n".to_vec(), &["';'"]),
-        ("no rows", format!("{header}\n").into_bytes(), &["no episode rows"]),
-        ("bad url", format!("{header}\n{}\n", row("T", "ftp://x", "1", "2023-01-01")).into_bytes(), &["line 2", "url"]),
-        ("bad length", format!("{header}\n{}\n", row("T", "https://a.b/c", "-5", "2023-01-01")).into_bytes(), &["line 2", "length"]),
-        ("bad date", format!("{header}\n{}\n", row("T", "https://a.b/c", "5", "2023-13-01")).into_bytes(), &["line 2", "publish_date"]),
-        ("empty title", format!("{header}\n{}\n", row("", "https://a.b/c", "5", "2023-01-01")).into_bytes(), &["line 2", "title"]),
+        (
+            "semicolons",
+            b"title;url;length\nA;https://x.y/z;1\n".to_vec(),
+            &["';'"],
+        ),
+        (
+            "no rows",
+            format!("{header}\n").into_bytes(),
+            &["no episode rows"],
+        ),
+        (
+            "bad url",
+            format!("{header}\n{}\n", row("T", "ftp://x", "1", "2023-01-01")).into_bytes(),
+            &["line 2", "url"],
+        ),
+        (
+            "bad length",
+            format!(
+                "{header}\n{}\n",
+                row("T", "https://a.b/c", "-5", "2023-01-01")
+            )
+            .into_bytes(),
+            &["line 2", "length"],
+        ),
+        (
+            "bad date",
+            format!(
+                "{header}\n{}\n",
+                row("T", "https://a.b/c", "5", "2023-13-01")
+            )
+            .into_bytes(),
+            &["line 2", "publish_date"],
+        ),
+        (
+            "empty title",
+            format!(
+                "{header}\n{}\n",
+                row("", "https://a.b/c", "5", "2023-01-01")
+            )
+            .into_bytes(),
+            &["line 2", "title"],
+        ),
         (
             "duplicate url",
-            format!("{header}\n{}\n{}\n", row("A", "https://a.b/c", "5", ""), row("B", "https://a.b/c", "5", "")).into_bytes(),
+            format!(
+                "{header}\n{}\n{}\n",
+                row("A", "https://a.b/c", "5", ""),
+                row("B", "https://a.b/c", "5", "")
+            )
+            .into_bytes(),
             &["line 3", "url"],
         ),
-        ("truncated", good.as_bytes()[..good.len() / 2].to_vec(), &["line"]),
-        ("invalid utf-8", [good.as_bytes()[..500].to_vec(), vec![0xff, 0xfe], good.as_bytes()[500..].to_vec()].concat(), &["UTF-8", "500"]),
-        ("missing column", b"title,length\nA,5\n".to_vec(), &["`url`"]),
+        (
+            "truncated",
+            good.as_bytes()[..good.len() / 2].to_vec(),
+            &["line"],
+        ),
+        (
+            "invalid utf-8",
+            [
+                good.as_bytes()[..500].to_vec(),
+                vec![0xff, 0xfe],
+                good.as_bytes()[500..].to_vec(),
+            ]
+            .concat(),
+            &["UTF-8", "500"],
+        ),
+        (
+            "missing column",
+            b"title,length\nA,5\n".to_vec(),
+            &["`url`"],
+        ),
     ];
     for (name, bytes, needles) in cases {
-        let err = app.import_bytes(bytes, "bad.csv", false).await.expect_err(name);
+        let err = app
+            .import_bytes(bytes, "bad.csv", false)
+            .await
+            .expect_err(name);
         let msg = err.to_string();
         assert!(matches!(err, ReloadError::Dataset(_)), "{name}: {msg}");
         for n in needles {
-            assert!(msg.contains(n), "{name}: message `{msg}` should mention `{n}`");
+            assert!(
+                msg.contains(n),
+                "{name}: message `{msg}` should mention `{n}`"
+            );
         }
-        assert!(msg.contains("bad.csv"), "{name}: message names the file: {msg}");
-        assert_eq!(app.store.dump().await.unwrap(), before, "{name}: stored data changed");
+        assert!(
+            msg.contains("bad.csv"),
+            "{name}: message names the file: {msg}"
+        );
+        assert_eq!(
+            app.store.dump().await.unwrap(),
+            before,
+            "{name}: stored data changed"
+        );
     }
     // every attempt was logged as rejected
-    let rejected: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reloads WHERE outcome = 'rejected'")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+    let rejected: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM reloads WHERE outcome = 'rejected'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
     assert_eq!(rejected, 12);
 }
 
@@ -97,9 +188,19 @@ async fn reload_reports_added_updated_removed_and_dry_run_changes_nothing() {
     }
     let bytes = w.into_inner().unwrap();
     let before = app.store.dump().await.unwrap();
-    let dry = app.import_bytes(bytes.clone(), "edit.csv", true).await.unwrap();
-    assert_eq!((dry.updated, dry.removed, dry.unchanged, dry.dry_run), (1, 1, 1, true));
-    assert_eq!(app.store.dump().await.unwrap(), before, "dry run changed data");
+    let dry = app
+        .import_bytes(bytes.clone(), "edit.csv", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (dry.updated, dry.removed, dry.unchanged, dry.dry_run),
+        (1, 1, 1, true)
+    );
+    assert_eq!(
+        app.store.dump().await.unwrap(),
+        before,
+        "dry run changed data"
+    );
     let r = app.import_bytes(bytes, "edit.csv", false).await.unwrap();
     assert_eq!((r.added, r.updated, r.removed, r.unchanged), (0, 1, 1, 1));
     let eps = app.store.episodes().await.unwrap();
@@ -110,7 +211,10 @@ async fn reload_reports_added_updated_removed_and_dry_run_changes_nothing() {
             .fetch_all(app.store.pool())
             .await
             .unwrap();
-    assert_eq!(logged, vec![("ok".to_string(), 1, 1), ("dry-run".to_string(), 1, 1)]);
+    assert_eq!(
+        logged,
+        vec![("ok".to_string(), 1, 1), ("dry-run".to_string(), 1, 1)]
+    );
 }
 
 /// A reader hammering searches during reloads sees 3 or 2 episodes with matching passages, never a mix.
@@ -129,7 +233,9 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
         w.write_record(r).unwrap();
     }
     let smaller = w.into_inner().unwrap();
-    let consistent = |eps: i64, passages: i64, fts: i64| (eps == 3 && passages == 449 && fts == 449) || (eps == 2 && passages == 272 && fts == 272);
+    let consistent = |eps: i64, passages: i64, fts: i64| {
+        (eps == 3 && passages == 449 && fts == 449) || (eps == 2 && passages == 272 && fts == 272)
+    };
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
         let store = app.store.clone();
@@ -137,30 +243,51 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
         tokio::spawn(async move {
             let mut seen = std::collections::BTreeSet::new();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-            while !done.load(std::sync::atomic::Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
+            while !done.load(std::sync::atomic::Ordering::SeqCst)
+                && tokio::time::Instant::now() < deadline
+            {
                 let mut tx = store.begin_read().await.unwrap();
-                let eps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM episodes").fetch_one(&mut *tx).await.unwrap();
-                tokio::task::yield_now().await;
-                let passages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passages").fetch_one(&mut *tx).await.unwrap();
-                let fts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH 'the OR and OR a'")
+                let eps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM episodes")
                     .fetch_one(&mut *tx)
                     .await
                     .unwrap();
+                tokio::task::yield_now().await;
+                let passages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passages")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+                let fts: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH 'the OR and OR a'",
+                )
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
                 tx.commit().await.unwrap();
-                assert!(consistent(eps, passages, fts), "mixed snapshot: {eps} episodes, {passages} passages, {fts} indexed");
+                assert!(
+                    consistent(eps, passages, fts),
+                    "mixed snapshot: {eps} episodes, {passages} passages, {fts} indexed"
+                );
                 seen.insert(eps);
             }
             seen
         })
     };
     for i in 0..10 {
-        let bytes = if i % 2 == 0 { smaller.clone() } else { full.clone().into_bytes() };
+        let bytes = if i % 2 == 0 {
+            smaller.clone()
+        } else {
+            full.clone().into_bytes()
+        };
         app.import_bytes(bytes, "flip.csv", false).await.unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let seen = reader.await.unwrap();
-    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [2, 3], "the reader should have overlapped both states");
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [2, 3],
+        "the reader should have overlapped both states"
+    );
 }
 
 #[tokio::test]
@@ -169,15 +296,30 @@ async fn files_are_merged_and_cross_file_duplicates_rejected() {
     let app = App::open(config(&dir, &[])).await.unwrap();
     let page_copy = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/page_copy.csv.txt");
     let err = app
-        .import_paths(&[DATASET.into(), page_copy.into()], false, &indicatif::ProgressBar::hidden())
+        .import_paths(
+            &[DATASET.into(), page_copy.into()],
+            false,
+            &indicatif::ProgressBar::hidden(),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, ReloadError::DuplicateAcrossFiles { .. }), "{err}");
+    assert!(
+        matches!(err, ReloadError::DuplicateAcrossFiles { .. }),
+        "{err}"
+    );
     assert_eq!(app.store.episode_count().await.unwrap(), 0);
     let r = app
-        .import_paths(&[page_copy.into()], false, &indicatif::ProgressBar::hidden())
+        .import_paths(
+            &[page_copy.into()],
+            false,
+            &indicatif::ProgressBar::hidden(),
+        )
         .await
         .unwrap();
     assert_eq!(r.episodes, 3);
-    assert!(r.warnings.iter().any(|w| w.contains("skipped 8 lines")), "{:?}", r.warnings);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("skipped 8 lines")),
+        "{:?}",
+        r.warnings
+    );
 }

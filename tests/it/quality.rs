@@ -12,7 +12,11 @@ async fn three_episode_figures_hold() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[]).await;
     let gold: Vec<Gold> = serde_json::from_str(&std::fs::read_to_string(GOLD).unwrap()).unwrap();
-    let options = SearchOptions { k: 10, use_questions: false, ..SearchOptions::default() };
+    let options = SearchOptions {
+        k: 10,
+        use_questions: false,
+        ..SearchOptions::default()
+    };
     let s = eval::run(&app.store, &gold, &options).await.unwrap();
     assert_eq!(s.n_passage, 105);
     assert!(s.ep_at_1 >= 0.97, "{s:?}");

@@ -59,7 +59,9 @@ impl FakeOpenAi {
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -72,7 +74,11 @@ impl FakeOpenAi {
 
     /// A base URL where nothing listens (connection refused).
     pub fn unreachable() -> FakeOpenAi {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         FakeOpenAi {
             base_url: format!("http://127.0.0.1:{port}/v1"),
             ..FakeOpenAi::default()
@@ -105,7 +111,10 @@ async fn chat(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -
     let behavior = {
         let mut g = inner.lock().unwrap();
         g.requests.push(body);
-        g.script.pop_front().or_else(|| g.default.clone()).expect("a behaviour")
+        g.script
+            .pop_front()
+            .or_else(|| g.default.clone())
+            .expect("a behaviour")
     };
     let sse = |parts: Vec<Result<String, std::io::Error>>| {
         Response::builder()
@@ -116,7 +125,8 @@ async fn chat(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -
     match behavior {
         Behavior::Answer { text, delay } => {
             tokio::time::sleep(delay).await;
-            let mut parts: Vec<Result<String, std::io::Error>> = pieces(&text).iter().map(|p| Ok(chunk(p))).collect();
+            let mut parts: Vec<Result<String, std::io::Error>> =
+                pieces(&text).iter().map(|p| Ok(chunk(p))).collect();
             let done = json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "fake-model",
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
             parts.push(Ok(format!("data: {done}\n\n")));
@@ -143,10 +153,16 @@ async fn chat(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -
             let body = json!({"error": {"message": "injected failure", "type": "server_error", "param": null, "code": null}});
             (status, Json(body)).into_response()
         }
-        Behavior::Malformed => sse(vec![Ok(chunk("Partial ")), Ok("data: {\"choices\": [oops\n\n".into())]),
+        Behavior::Malformed => sse(vec![
+            Ok(chunk("Partial ")),
+            Ok("data: {\"choices\": [oops\n\n".into()),
+        ]),
         Behavior::ErrorInStream => sse(vec![
             Ok(chunk("Partial ")),
-            Ok(format!("data: {}\n\n", json!({"error": {"message": "model overloaded", "type": "server_error"}}))),
+            Ok(format!(
+                "data: {}\n\n",
+                json!({"error": {"message": "model overloaded", "type": "server_error"}})
+            )),
         ]),
         Behavior::CutStream => {
             // headers and one chunk go out first; then the body fails mid-stream
@@ -155,7 +171,10 @@ async fn chat(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -
                     Ok(chunk("Partial "))
                 } else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut"))
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "cut",
+                    ))
                 }
             });
             Response::builder()

@@ -8,12 +8,18 @@ use std::collections::HashMap;
 use gdbot::{config::Config, App};
 
 pub const DATASET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/summary_que_data.csv");
-pub const GOLD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/dataset_questions_gold.json");
+pub const GOLD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/dataset_questions_gold.json"
+);
 
 /// A config with a fresh database in `dir` plus `extra` variables.
 pub fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::new();
-    vars.insert("DATABASE_URL".into(), format!("sqlite://{}/t.db", dir.path().display()));
+    vars.insert(
+        "DATABASE_URL".into(),
+        format!("sqlite://{}/t.db", dir.path().display()),
+    );
     vars.insert("DATASET_PATH".into(), DATASET.into());
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());
@@ -24,6 +30,8 @@ pub fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
 /// An app on a fresh database with the shipped dataset imported.
 pub async fn app_with_dataset(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> App {
     let app = App::open(config(dir, extra)).await.expect("open app");
-    app.ensure_dataset().await.expect("import the shipped dataset");
+    app.ensure_dataset()
+        .await
+        .expect("import the shipped dataset");
     app
 }
