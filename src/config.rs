@@ -19,7 +19,6 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// Prompt context budget in (estimated) tokens.
     pub context_tokens: usize,
-    pub embedding_model: Option<String>,
     pub discord: DiscordConfig,
 }
 
@@ -122,7 +121,6 @@ impl Config {
                 .into(),
             llm,
             context_tokens: num(&get, "CONTEXT_TOKENS", 1200, 100, 100_000)? as usize,
-            embedding_model: get("EMBEDDING_MODEL"),
             discord,
         })
     }
@@ -205,7 +203,6 @@ impl fmt::Debug for Config {
             .field("dataset_path", &self.dataset_path)
             .field("llm", &self.llm)
             .field("context_tokens", &self.context_tokens)
-            .field("embedding_model", &self.embedding_model)
             .field("discord", &self.discord)
             .finish()
     }

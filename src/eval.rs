@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    answer::Prompt,
     retrieve::{self, Hit, RetrieveError, SearchOptions},
     store::Store,
 };
@@ -39,6 +40,8 @@ pub struct Scores {
     pub n_passage: usize,
     pub n_episode: usize,
     pub missing: usize,
+    /// Mean estimated tokens of passage context an answer prompt would carry (0 when not measured).
+    pub mean_context_tokens: f64,
 }
 
 /// Score ranked results (by qid) against gold, exactly as `score.py` does.
@@ -86,21 +89,28 @@ pub fn score(gold: &[Gold], results: &std::collections::HashMap<String, Vec<Span
         n_passage: n_pass,
         n_episode: n_ep,
         missing,
+        mean_context_tokens: 0.0,
     }
 }
 
-/// Run every gold question through retrieval and score the results.
+/// Run every gold question through retrieval and score the results; also measures the prompt
+/// context an answer would carry within `context_budget` tokens.
 pub async fn run(
     store: &Store,
     gold: &[Gold],
     options: &SearchOptions,
+    context_budget: usize,
 ) -> Result<Scores, RetrieveError> {
     let mut results = std::collections::HashMap::new();
+    let mut context_tokens = 0usize;
     for g in gold {
         let found = retrieve::search(store, &g.question, options).await?;
+        context_tokens += Prompt::build(&g.question, &found.hits, context_budget).context_tokens;
         results.insert(g.qid.clone(), spans(&found.hits));
     }
-    Ok(score(gold, &results))
+    let mut scores = score(gold, &results);
+    scores.mean_context_tokens = (context_tokens as f64 / gold.len().max(1) as f64).round();
+    Ok(scores)
 }
 
 pub fn spans(hits: &[Hit]) -> Vec<Span> {

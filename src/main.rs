@@ -221,15 +221,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .map_err(|e| anyhow::anyhow!("--tune: {e}"))?,
                 ..SearchOptions::default()
             };
-            let scores = eval::run(&app.store, &gold_items, &options).await?;
+            let scores =
+                eval::run(&app.store, &gold_items, &options, app.config.context_tokens).await?;
             if json {
                 println!("{}", serde_json::to_string(&scores)?);
             } else {
                 println!(
-                    "ep_at_1 {:.3}  hit_at_600 {:.3}  hit_at_1000 {:.3}  ({} questions, {} missing; questions signal {})",
+                    "ep_at_1 {:.3}  hit_at_600 {:.3}  hit_at_1000 {:.3}  mean_context_tokens {}  ({} questions, {} missing; questions signal {})",
                     scores.ep_at_1,
                     scores.hit_at_600,
                     scores.hit_at_1000,
+                    scores.mean_context_tokens,
                     scores.n_episode,
                     scores.missing,
                     if without_questions { "off" } else { "on" }

@@ -17,8 +17,12 @@ async fn three_episode_figures_hold() {
         use_questions: false,
         ..SearchOptions::default()
     };
-    let s = eval::run(&app.store, &gold, &options).await.unwrap();
+    let s = eval::run(&app.store, &gold, &options, 1200).await.unwrap();
     assert_eq!(s.n_passage, 105);
     assert!(s.ep_at_1 >= 0.97, "{s:?}");
     assert!(s.hit_at_1000 >= 0.92, "{s:?}");
+    assert!(
+        s.mean_context_tokens > 0.0 && s.mean_context_tokens <= 1200.0,
+        "{s:?}"
+    );
 }
