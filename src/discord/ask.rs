@@ -22,12 +22,15 @@ pub async fn ask(
     #[description = "Only search this episode"]
     #[autocomplete = "episode::autocomplete_episode"]
     episode: Option<String>,
-    #[description = "Only you see the answer (default: everyone in the channel)"] private: Option<bool>,
+    #[description = "Only you see the answer (default: everyone in the channel)"] private: Option<
+        bool,
+    >,
 ) -> Result<(), Error> {
     let data = ctx.data();
     let _busy = data.in_flight.enter();
     if let Err(wait) = data.limiter.check(ctx.author().id.get()) {
-        ctx.send(render::ephemeral(&render::slow_down(wait))).await?;
+        ctx.send(render::ephemeral(&render::slow_down(wait)))
+            .await?;
         return Ok(());
     }
     let episode_id = match episode.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
@@ -49,14 +52,27 @@ pub async fn ask(
         return Ok(()); // slash-only command
     };
     let http = &ctx.serenity_context().http;
-    answer_into(http, &actx.interaction.token, &data.app, &question, episode_id.as_deref()).await;
+    answer_into(
+        http,
+        &actx.interaction.token,
+        &data.app,
+        &question,
+        episode_id.as_deref(),
+    )
+    .await;
     Ok(())
 }
 
 /// Answer `question` into the deferred response of the interaction `token`: partial text while the
 /// LLM streams (at most one edit per ~1.1 s), then the answer embed. The deferred response always gets
 /// a final edit, also when answering fails or panics.
-pub(super) async fn answer_into(http: &serenity::Http, token: &str, app: &App, question: &str, episode: Option<&str>) {
+pub(super) async fn answer_into(
+    http: &serenity::Http,
+    token: &str,
+    app: &App,
+    question: &str,
+    episode: Option<&str>,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let answering = AssertUnwindSafe(app.ask(question, episode, Some(&tx))).catch_unwind();
     tokio::pin!(answering);
@@ -98,9 +114,16 @@ pub(super) async fn answer_into(http: &serenity::Http, token: &str, app: &App, q
 }
 
 /// The last edit of a deferred response; retried once, since otherwise the user is left waiting.
-pub(super) async fn final_edit(http: &serenity::Http, token: &str, edit: &serenity::EditInteractionResponse) {
+pub(super) async fn final_edit(
+    http: &serenity::Http,
+    token: &str,
+    edit: &serenity::EditInteractionResponse,
+) {
     for attempt in 1..=2 {
-        match http.edit_original_interaction_response(token, edit, Vec::new()).await {
+        match http
+            .edit_original_interaction_response(token, edit, Vec::new())
+            .await
+        {
             Ok(_) => return,
             Err(e) => tracing::warn!(error = %e, attempt, "could not edit the deferred response"),
         }
@@ -111,7 +134,9 @@ pub(super) async fn final_edit(http: &serenity::Http, token: &str, edit: &sereni
 /// A short message for the user; details go to the log.
 fn user_message(e: &AnswerError) -> String {
     match e {
-        AnswerError::EmptyQuestion => "The question is empty; type what you want to know.".to_string(),
+        AnswerError::EmptyQuestion => {
+            "The question is empty; type what you want to know.".to_string()
+        }
         AnswerError::Retrieve(inner) => {
             tracing::error!(error = %inner, "retrieval failed");
             "Sorry — searching the episodes failed. Please try again in a moment.".to_string()
@@ -128,13 +153,24 @@ pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// 👍/👎 under an answer: one vote per user per answer, voting again replaces it.
-pub(super) async fn on_feedback(ctx: &serenity::Context, data: &Data, c: &serenity::ComponentInteraction) {
+pub(super) async fn on_feedback(
+    ctx: &serenity::Context,
+    data: &Data,
+    c: &serenity::ComponentInteraction,
+) {
     let message = match render::parse_feedback_id(&c.data.custom_id) {
         None => "That button is not mine any more.".to_string(),
         Some((vote, answer_id)) => {
-            match data.app.store.record_feedback(answer_id, &c.user.id.to_string(), vote).await {
+            match data
+                .app
+                .store
+                .record_feedback(answer_id, &c.user.id.to_string(), vote)
+                .await
+            {
                 Ok(true) => format!("Thanks — recorded {}", if vote > 0 { "👍" } else { "👎" }),
-                Ok(false) => "That answer is no longer stored, so the vote was not recorded.".to_string(),
+                Ok(false) => {
+                    "That answer is no longer stored, so the vote was not recorded.".to_string()
+                }
                 Err(e) => {
                     tracing::error!(error = %e, answer_id, "could not record feedback");
                     "Sorry — the vote could not be recorded. Please try again later.".to_string()
@@ -142,7 +178,10 @@ pub(super) async fn on_feedback(ctx: &serenity::Context, data: &Data, c: &sereni
             }
         }
     };
-    if let Err(e) = c.create_response(&ctx.http, render::component_ephemeral(&message)).await {
+    if let Err(e) = c
+        .create_response(&ctx.http, render::component_ephemeral(&message))
+        .await
+    {
         tracing::warn!(error = %e, "could not answer a feedback button");
     }
 }

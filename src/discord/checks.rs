@@ -7,9 +7,14 @@ use serenity::{Permissions, RoleId};
 use super::{render, Context, Error};
 
 /// Manage Server (or Administrator) permission, or one of the configured moderator roles.
-pub fn is_moderator(permissions: Option<Permissions>, roles: &[RoleId], moderator_role_ids: &[u64]) -> bool {
-    let by_permission =
-        permissions.is_some_and(|p| p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR));
+pub fn is_moderator(
+    permissions: Option<Permissions>,
+    roles: &[RoleId],
+    moderator_role_ids: &[u64],
+) -> bool {
+    let by_permission = permissions.is_some_and(|p| {
+        p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR)
+    });
     by_permission || roles.iter().any(|r| moderator_role_ids.contains(&r.get()))
 }
 
@@ -44,7 +49,11 @@ mod tests {
     fn refuses_without_permission_or_role() {
         let roles = [RoleId::new(5), RoleId::new(6)];
         assert!(!is_moderator(None, &roles, &[7]));
-        assert!(!is_moderator(Some(Permissions::SEND_MESSAGES | Permissions::MANAGE_MESSAGES), &roles, &[7]));
+        assert!(!is_moderator(
+            Some(Permissions::SEND_MESSAGES | Permissions::MANAGE_MESSAGES),
+            &roles,
+            &[7]
+        ));
         assert!(!is_moderator(Some(Permissions::empty()), &[], &[]));
     }
 
@@ -53,6 +62,10 @@ mod tests {
         assert!(is_moderator(Some(Permissions::MANAGE_GUILD), &[], &[]));
         assert!(is_moderator(Some(Permissions::ADMINISTRATOR), &[], &[]));
         assert!(is_moderator(None, &[RoleId::new(5), RoleId::new(7)], &[7]));
-        assert!(is_moderator(Some(Permissions::SEND_MESSAGES), &[RoleId::new(7)], &[1, 7]));
+        assert!(is_moderator(
+            Some(Permissions::SEND_MESSAGES),
+            &[RoleId::new(7)],
+            &[1, 7]
+        ));
     }
 }

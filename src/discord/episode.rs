@@ -9,7 +9,10 @@ use crate::{
 };
 
 /// Autocomplete for episode options: titles matching what was typed; the value is the episode id.
-pub async fn autocomplete_episode(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+pub async fn autocomplete_episode(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
     let rows = match ctx.data().app.store.find_episodes(partial, 25).await {
         Ok(rows) => rows,
         Err(e) => {
@@ -22,7 +25,10 @@ pub async fn autocomplete_episode(ctx: Context<'_>, partial: &str) -> serenity::
 
 /// The best episode for `query` (an id from autocomplete, a URL or words of the title), or the
 /// message to show when none matches.
-pub(super) async fn resolve(app: &App, query: &str) -> Result<Result<EpisodeRow, String>, StoreError> {
+pub(super) async fn resolve(
+    app: &App,
+    query: &str,
+) -> Result<Result<EpisodeRow, String>, StoreError> {
     if let Some(row) = app.store.find_episodes(query, 1).await?.into_iter().next() {
         return Ok(Ok(row));
     }
@@ -50,23 +56,36 @@ pub async fn episode(
     };
     match detail {
         Some(d) => ctx.send(render::episode_reply(&d)).await?,
-        None => ctx.send(render::ephemeral(&render::no_episode(&query, &[]))).await?,
+        None => {
+            ctx.send(render::ephemeral(&render::no_episode(&query, &[])))
+                .await?
+        }
     };
     Ok(())
 }
 
 /// A suggested question picked under /episode: the /ask flow for that episode, as a new message.
-pub(super) async fn on_question_pick(ctx: &serenity::Context, data: &Data, c: &serenity::ComponentInteraction) {
+pub(super) async fn on_question_pick(
+    ctx: &serenity::Context,
+    data: &Data,
+    c: &serenity::ComponentInteraction,
+) {
     let question = match picked_question(data, c).await {
         Ok(q) => q,
         Err(message) => {
-            if let Err(e) = c.create_response(&ctx.http, render::component_ephemeral(&message)).await {
+            if let Err(e) = c
+                .create_response(&ctx.http, render::component_ephemeral(&message))
+                .await
+            {
                 tracing::warn!(error = %e, "could not answer a question menu");
             }
             return;
         }
     };
-    if let Err(e) = c.create_response(&ctx.http, render::component_defer()).await {
+    if let Err(e) = c
+        .create_response(&ctx.http, render::component_defer())
+        .await
+    {
         tracing::warn!(error = %e, "could not defer a question menu");
         return;
     }
@@ -75,13 +94,17 @@ pub(super) async fn on_question_pick(ctx: &serenity::Context, data: &Data, c: &s
 }
 
 /// (episode id, question text) chosen in the menu, or a message for the user.
-async fn picked_question(data: &Data, c: &serenity::ComponentInteraction) -> Result<(String, String), String> {
+async fn picked_question(
+    data: &Data,
+    c: &serenity::ComponentInteraction,
+) -> Result<(String, String), String> {
     let gone = || "That question is no longer available; run /episode again.".to_string();
     let episode_id = render::parse_question_pick_id(&c.data.custom_id).ok_or_else(gone)?;
     let index: usize = match &c.data.kind {
-        serenity::ComponentInteractionDataKind::StringSelect { values } => {
-            values.first().and_then(|v| v.parse().ok()).ok_or_else(gone)?
-        }
+        serenity::ComponentInteractionDataKind::StringSelect { values } => values
+            .first()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(gone)?,
         _ => return Err(gone()),
     };
     if let Err(wait) = data.limiter.check(c.user.id.get()) {
@@ -91,6 +114,8 @@ async fn picked_question(data: &Data, c: &serenity::ComponentInteraction) -> Res
         tracing::error!(error = %e, "could not load an episode for a suggested question");
         render::GENERIC_ERROR.to_string()
     })?;
-    let question = detail.and_then(|d| d.questions.into_iter().nth(index)).ok_or_else(gone)?;
+    let question = detail
+        .and_then(|d| d.questions.into_iter().nth(index))
+        .ok_or_else(gone)?;
     Ok((episode_id.to_string(), question))
 }

@@ -83,8 +83,13 @@ mod tests {
         let limiter = AskLimiter::per_minute(2);
         assert!(limiter.check(1).is_ok());
         assert!(limiter.check(1).is_ok());
-        let wait = limiter.check(1).expect_err("third question within a minute");
-        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(30), "{wait:?}");
+        let wait = limiter
+            .check(1)
+            .expect_err("third question within a minute");
+        assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
         assert!(limiter.check(2).is_ok(), "another user is not limited");
     }
 

@@ -60,8 +60,16 @@ pub enum ServeError {
 ///
 /// On shutdown: the gateway connection is closed, interactions in flight get up to 10 s to finish,
 /// then the store is closed.
-pub async fn serve(app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
-    let token = app.config.discord.token.clone().ok_or(ServeError::MissingToken)?;
+pub async fn serve(
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let token = app
+        .config
+        .discord
+        .token
+        .clone()
+        .ok_or(ServeError::MissingToken)?;
     let http = build_http(&token, app.config.discord.api_base.as_deref());
     let data = Data::new(app.clone());
     let in_flight = data.in_flight.clone();
@@ -101,7 +109,11 @@ pub async fn serve(app: App, shutdown: impl Future<Output = ()> + Send + 'static
     }
     let left = in_flight.wait_idle(DRAIN_LIMIT).await;
     if left > 0 {
-        tracing::warn!(left, "interactions still running after {} s; stopping anyway", DRAIN_LIMIT.as_secs());
+        tracing::warn!(
+            left,
+            "interactions still running after {} s; stopping anyway",
+            DRAIN_LIMIT.as_secs()
+        );
     }
     app.store.close().await;
     result
@@ -123,11 +135,12 @@ fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error>
         on_error: |error| Box::pin(on_error(error)),
         event_handler: |fw, event| Box::pin(on_event(fw, event)),
         allowed_mentions: Some(render::no_mentions()),
-        initialize_owners: false,
         ..Default::default()
     };
     poise::Framework::builder()
         .options(options)
+        // No owner-only commands: skip GET /oauth2/applications/@me.
+        .initialize_owners(false)
         .setup(move |ctx, ready, fw| {
             Box::pin(async move {
                 tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
@@ -148,7 +161,10 @@ fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error>
 }
 
 /// Buttons and select menus (slash commands go through poise's own dispatch).
-async fn on_event(fw: poise::FrameworkContext<'_, Data, Error>, event: &serenity::FullEvent) -> Result<(), Error> {
+async fn on_event(
+    fw: poise::FrameworkContext<'_, Data, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
     let serenity::FullEvent::InteractionCreate {
         interaction: serenity::Interaction::Component(c),
     } = event
@@ -168,7 +184,10 @@ async fn on_event(fw: poise::FrameworkContext<'_, Data, Error>, event: &serenity
         }
     });
     if let Err(panic) = futures::FutureExt::catch_unwind(handled).await {
-        tracing::error!(panic = ask::panic_text(&*panic), "component handler panicked");
+        tracing::error!(
+            panic = ask::panic_text(&*panic),
+            "component handler panicked"
+        );
     }
     Ok(())
 }
@@ -189,16 +208,28 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         }
         E::ArgumentParse { error, ctx, .. } => {
             tracing::warn!(command = %ctx.command().qualified_name, %error, "bad command arguments");
-            reply_error(ctx, "I could not read those options; please check them and try again.").await;
+            reply_error(
+                ctx,
+                "I could not read those options; please check them and try again.",
+            )
+            .await;
         }
         // The check already told the user why.
         E::CommandCheckFailed { error: None, .. } => {}
-        E::CommandCheckFailed { error: Some(error), ctx, .. } => {
+        E::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => {
             tracing::error!(%error, "permission check failed");
             reply_error(ctx, render::GENERIC_ERROR).await;
         }
         E::MissingUserPermissions { ctx, .. } | E::GuildOnly { ctx, .. } => {
-            reply_error(ctx, "That command is for server moderators, inside a server.").await;
+            reply_error(
+                ctx,
+                "That command is for server moderators, inside a server.",
+            )
+            .await;
         }
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
@@ -211,7 +242,10 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
 /// Tell the user something failed: edit the deferred response if there is one, else reply ephemerally.
 async fn reply_error(ctx: Context<'_>, message: &str) {
     if let poise::Context::Application(actx) = ctx {
-        if actx.has_sent_initial_response.load(std::sync::atomic::Ordering::SeqCst) {
+        if actx
+            .has_sent_initial_response
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
             let http = &ctx.serenity_context().http;
             ask::final_edit(http, &actx.interaction.token, &render::text_edit(message)).await;
             return;

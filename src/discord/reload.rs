@@ -34,15 +34,25 @@ pub async fn reload(
     let app = &data.app;
     let result = match &file {
         None => app
-            .import_paths(&[app.config.dataset_path.clone()], false, &ProgressBar::hidden())
+            .import_paths(
+                std::slice::from_ref(&app.config.dataset_path),
+                false,
+                &ProgressBar::hidden(),
+            )
             .await
             .map_err(|e| describe(&e)),
         Some(f) => match f.download().await {
             Ok(bytes) if bytes.len() as u64 > max => Err(too_big(&f.filename, max)),
-            Ok(bytes) => app.import_bytes(bytes, &f.filename, false).await.map_err(|e| describe(&e)),
+            Ok(bytes) => app
+                .import_bytes(bytes, &f.filename, false)
+                .await
+                .map_err(|e| describe(&e)),
             Err(e) => {
                 tracing::warn!(error = %e, "could not download the attachment");
-                Err(format!("{}: the attachment could not be downloaded; try again.", f.filename))
+                Err(format!(
+                    "{}: the attachment could not be downloaded; try again.",
+                    f.filename
+                ))
             }
         },
     };
@@ -56,7 +66,12 @@ pub async fn reload(
     let poise::Context::Application(actx) = ctx else {
         return Ok(());
     };
-    ask::final_edit(&ctx.serenity_context().http, &actx.interaction.token, &render::text_edit(&message)).await;
+    ask::final_edit(
+        &ctx.serenity_context().http,
+        &actx.interaction.token,
+        &render::text_edit(&message),
+    )
+    .await;
     Ok(())
 }
 
@@ -89,7 +104,10 @@ pub fn check_attachment(filename: &str, size: u64, max: u64) -> Result<(), Strin
         ));
     }
     if size > max {
-        return Err(format!("{} The stored dataset was not changed.", too_big(filename, max)));
+        return Err(format!(
+            "{} The stored dataset was not changed.",
+            too_big(filename, max)
+        ));
     }
     Ok(())
 }

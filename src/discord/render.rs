@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use serenity::{
-    AutocompleteChoice, ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed,
-    CreateEmbedFooter, CreateInteractionResponse, CreateInteractionResponseMessage, CreateSelectMenu,
-    CreateSelectMenuKind, CreateSelectMenuOption, EditInteractionResponse,
+    AutocompleteChoice, ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton,
+    CreateEmbed, CreateEmbedFooter, CreateInteractionResponse, CreateInteractionResponseMessage,
+    CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, EditInteractionResponse,
 };
 
 use crate::{
@@ -36,7 +36,8 @@ const COLOUR_ANSWER: u32 = 0x5865F2;
 const COLOUR_NOT_COVERED: u32 = 0x99AAB5;
 const COLOUR_FALLBACK: u32 = 0xE67E22;
 
-pub const GENERIC_ERROR: &str = "Sorry — something went wrong while answering. Please try again in a moment.";
+pub const GENERIC_ERROR: &str =
+    "Sorry — something went wrong while answering. Please try again in a moment.";
 
 /// Allow no mentions at all (serializes as `{"parse":[],"users":[],"roles":[]}`).
 pub fn no_mentions() -> CreateAllowedMentions {
@@ -71,12 +72,17 @@ fn link_text(s: &str) -> String {
 
 /// A URL safe inside `(…)` of a masked link.
 fn link_target(url: &str) -> String {
-    url.replace(' ', "%20").replace('(', "%28").replace(')', "%29")
+    url.replace(' ', "%20")
+        .replace('(', "%28")
+        .replace(')', "%29")
 }
 
 /// `[1] [Title ≈12:34](link)`
 pub fn source_line(n: usize, s: &Source) -> String {
-    let at = s.timestamp_s.map(|t| format!(" {}", cite::format_timestamp(t))).unwrap_or_default();
+    let at = s
+        .timestamp_s
+        .map(|t| format!(" {}", cite::format_timestamp(t)))
+        .unwrap_or_default();
     let title = link_text(&truncate(&s.title, 120));
     format!("[{n}] [{title}{at}]({})", link_target(&s.link))
 }
@@ -98,7 +104,12 @@ fn source_fields(sources: &[Source], max_fields: usize) -> Vec<(String, String)>
     values
         .into_iter()
         .enumerate()
-        .map(|(i, v)| (if i == 0 { "Sources" } else { "Sources (cont.)" }.to_string(), v))
+        .map(|(i, v)| {
+            (
+                if i == 0 { "Sources" } else { "Sources (cont.)" }.to_string(),
+                v,
+            )
+        })
         .collect()
 }
 
@@ -129,7 +140,11 @@ pub fn answer_embed(question: &str, a: &Answer) -> CreateEmbed {
         used += chars(&name) + chars(&value);
         kept.push((name, value));
     }
-    let text = if a.answer.trim().is_empty() { "(no answer text)" } else { a.answer.as_str() };
+    let text = if a.answer.trim().is_empty() {
+        "(no answer text)"
+    } else {
+        a.answer.as_str()
+    };
     let description = truncate(text, DESCRIPTION_MAX.min(EMBED_TOTAL_MAX - used));
     let colour = if !a.confident {
         COLOUR_NOT_COVERED
@@ -224,7 +239,9 @@ pub fn component_ephemeral(text: &str) -> CreateInteractionResponse {
 
 /// "Thinking…" response to a select menu; the answer is a new message edited in later.
 pub fn component_defer() -> CreateInteractionResponse {
-    CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().allowed_mentions(no_mentions()))
+    CreateInteractionResponse::Defer(
+        CreateInteractionResponseMessage::new().allowed_mentions(no_mentions()),
+    )
 }
 
 pub fn slow_down(wait: Duration) -> String {
@@ -240,7 +257,10 @@ pub fn quoted(s: &str) -> String {
 pub fn no_episode(query: &str, closest: &[String]) -> String {
     let mut msg = format!("No episode matches `{}`.", quoted(query));
     if !closest.is_empty() {
-        let list: Vec<String> = closest.iter().map(|t| format!("• {}", truncate(t, 150))).collect();
+        let list: Vec<String> = closest
+            .iter()
+            .map(|t| format!("• {}", truncate(t, 150)))
+            .collect();
         msg.push_str(&format!(" Closest:\n{}", list.join("\n")));
     }
     truncate(&msg, CONTENT_MAX)
@@ -248,7 +268,11 @@ pub fn no_episode(query: &str, closest: &[String]) -> String {
 
 fn duration(length_s: Option<i64>) -> String {
     length_s
-        .map(|s| cite::format_timestamp(s).trim_start_matches('≈').to_string())
+        .map(|s| {
+            cite::format_timestamp(s)
+                .trim_start_matches('≈')
+                .to_string()
+        })
         .unwrap_or_else(|| "unknown".to_string())
 }
 
@@ -262,10 +286,17 @@ pub fn episode_embed(d: &EpisodeDetail) -> CreateEmbed {
         .title(truncate(&r.title, TITLE_MAX))
         .description(summary)
         .colour(COLOUR_ANSWER)
-        .field("Published", r.publish_date.as_deref().unwrap_or("unknown"), true)
+        .field(
+            "Published",
+            r.publish_date.as_deref().unwrap_or("unknown"),
+            true,
+        )
         .field("Duration", duration(r.length_s), true)
         .footer(CreateEmbedFooter::new(truncate(
-            &format!("episode id {} · ask about it with /ask episode:", r.episode_id),
+            &format!(
+                "episode id {} · ask about it with /ask episode:",
+                r.episode_id
+            ),
             200,
         )));
     if r.url.starts_with("http://") || r.url.starts_with("https://") {

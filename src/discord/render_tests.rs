@@ -39,13 +39,21 @@ fn len(v: &Value) -> usize {
 /// Checks every embed limit Discord enforces and returns the embed's counted length.
 fn assert_embed_limits(e: &Value) -> usize {
     assert!(len(&e["title"]) <= TITLE_MAX, "title {}", len(&e["title"]));
-    assert!(len(&e["description"]) <= DESCRIPTION_MAX, "description {}", len(&e["description"]));
+    assert!(
+        len(&e["description"]) <= DESCRIPTION_MAX,
+        "description {}",
+        len(&e["description"])
+    );
     let fields = e["fields"].as_array().cloned().unwrap_or_default();
     assert!(fields.len() <= FIELDS_MAX, "{} fields", fields.len());
     let mut total = len(&e["title"]) + len(&e["description"]) + len(&e["footer"]["text"]);
     for f in &fields {
         assert!(len(&f["name"]) > 0 && len(&f["name"]) <= FIELD_NAME_MAX);
-        assert!(len(&f["value"]) > 0 && len(&f["value"]) <= FIELD_VALUE_MAX, "value {}", len(&f["value"]));
+        assert!(
+            len(&f["value"]) > 0 && len(&f["value"]) <= FIELD_VALUE_MAX,
+            "value {}",
+            len(&f["value"])
+        );
         total += len(&f["name"]) + len(&f["value"]);
     }
     assert!(total <= EMBED_TOTAL_MAX, "embed total {total}");
@@ -58,7 +66,10 @@ fn no_mentions_json() -> Value {
 
 #[test]
 fn oversized_answer_fits_every_limit_and_keeps_linked_sources() {
-    let a = answer(&"word ".repeat(2000), (1..=8).map(|n| source(n, 150)).collect());
+    let a = answer(
+        &"word ".repeat(2000),
+        (1..=8).map(|n| source(n, 150)).collect(),
+    );
     let edit = to_json(&answer_edit("What is RLHF?", &a));
     let embed = &edit["embeds"][0];
     assert_embed_limits(embed);
@@ -72,7 +83,10 @@ fn oversized_answer_fits_every_limit_and_keeps_linked_sources() {
         .collect::<Vec<_>>()
         .join("\n");
     for n in 1..=8 {
-        assert!(sources.contains(&format!("[{n}] [Episode {n} (guest)")), "source {n} missing: {sources}");
+        assert!(
+            sources.contains(&format!("[{n}] [Episode {n} (guest)")),
+            "source {n} missing: {sources}"
+        );
     }
     assert!(sources.contains("≈38:12](https://www.youtube.com/watch?v=v3O20NMdOuA&t=2292s)"));
     assert_eq!(edit["content"], "", "the streamed text is replaced");
@@ -82,7 +96,10 @@ fn oversized_answer_fits_every_limit_and_keeps_linked_sources() {
 
 #[test]
 fn hundreds_of_sources_still_fit() {
-    let a = answer(&"x".repeat(10_000), (1..=300).map(|n| source(n, 300)).collect());
+    let a = answer(
+        &"x".repeat(10_000),
+        (1..=300).map(|n| source(n, 300)).collect(),
+    );
     let total = assert_embed_limits(&to_json(&answer_embed(&"q".repeat(1000), &a)));
     assert!(total > 4000, "the space is used: {total}");
 }
@@ -99,7 +116,10 @@ fn feedback_buttons_carry_the_answer_id() {
     assert_eq!(parse_feedback_id("fb:up:x"), None);
     let mut unrecorded = answer("a", vec![]);
     unrecorded.answer_id = None;
-    assert_eq!(to_json(&answer_edit("q", &unrecorded))["components"], json!([]));
+    assert_eq!(
+        to_json(&answer_edit("q", &unrecorded))["components"],
+        json!([])
+    );
 }
 
 #[test]
@@ -107,11 +127,16 @@ fn extractive_fallback_and_not_covered_render() {
     let mut a = answer("> quoted", vec![source(1, 5)]);
     a.mode = Mode::Extractive;
     a.model = None;
-    a.note = Some("The language model was unavailable (timeout); showing quoted excerpts instead.".into());
+    a.note = Some(
+        "The language model was unavailable (timeout); showing quoted excerpts instead.".into(),
+    );
     let e = to_json(&answer_embed("q", &a));
     assert_eq!(e["footer"]["text"], "quoted excerpts — no language model");
     assert_eq!(e["fields"][0]["name"], "Note");
-    assert!(e["fields"][0]["value"].as_str().unwrap().contains("unavailable"));
+    assert!(e["fields"][0]["value"]
+        .as_str()
+        .unwrap()
+        .contains("unavailable"));
     a.note = None;
     a.confident = false;
     a.answer = "The episodes don't seem to cover this.".into();
@@ -142,7 +167,10 @@ fn mentions_in_text_never_ping() {
 fn streaming_text_is_cut_to_a_message() {
     let v = to_json(&partial_edit(&"y".repeat(10_000)));
     assert!(len(&v["content"]) <= CONTENT_MAX);
-    assert!(v.get("embeds").is_none(), "partial edits leave the rest alone");
+    assert!(
+        v.get("embeds").is_none(),
+        "partial edits leave the rest alone"
+    );
     assert!(len(&to_json(&text_edit(&"z".repeat(5000)))["content"]) <= CONTENT_MAX);
 }
 
@@ -170,7 +198,9 @@ fn detail(summary_len: usize, questions: usize) -> EpisodeDetail {
             has_summary: true,
         },
         summary: Some("s".repeat(summary_len)),
-        questions: (0..questions).map(|i| format!("Question {i}? {}", "why ".repeat(60))).collect(),
+        questions: (0..questions)
+            .map(|i| format!("Question {i}? {}", "why ".repeat(60)))
+            .collect(),
     }
 }
 
@@ -184,7 +214,10 @@ fn episode_embed_cuts_summary_and_title() {
     assert_eq!(e["fields"][1]["value"], "1:16:24");
     let mut no_summary = detail(0, 0);
     no_summary.summary = None;
-    assert_eq!(to_json(&episode_embed(&no_summary))["description"], "No summary available.");
+    assert_eq!(
+        to_json(&episode_embed(&no_summary))["description"],
+        "No summary available."
+    );
 }
 
 #[test]
@@ -198,7 +231,10 @@ fn suggested_questions_become_a_select_menu() {
         assert!(len(&o["label"]) <= LABEL_MAX);
         assert_eq!(o["value"], i.to_string());
     }
-    assert_eq!(parse_question_pick_id("epq:v3O20NMdOuA"), Some("v3O20NMdOuA"));
+    assert_eq!(
+        parse_question_pick_id("epq:v3O20NMdOuA"),
+        Some("v3O20NMdOuA")
+    );
     assert_eq!(parse_question_pick_id("epq:"), None);
     assert_eq!(to_json(&episode_components(&detail(10, 0))), json!([]));
 }
@@ -222,13 +258,22 @@ fn autocomplete_choices_are_capped() {
 #[test]
 fn messages_fit_and_quote_safely() {
     let msg = no_episode("a`b``c", &["Closest One".into(), "Closest Two".into()]);
-    assert!(msg.starts_with("No episode matches `a'b''c`. Closest:"), "{msg}");
+    assert!(
+        msg.starts_with("No episode matches `a'b''c`. Closest:"),
+        "{msg}"
+    );
     assert!(msg.contains("• Closest Two"));
     let failed = reload_failed(&format!("line 3, row 2: ```bad```\n{}", "e".repeat(5000)));
     assert!(failed.chars().count() <= CONTENT_MAX);
     assert!(failed.ends_with("The stored dataset was not changed."));
     assert_eq!(failed.matches("```").count(), 2, "only our own fence");
     assert!(reload_ok(&"r".repeat(5000)).chars().count() <= CONTENT_MAX);
-    assert_eq!(slow_down(Duration::from_millis(11_200)), "You're asking quickly — try again in 12 s.");
-    assert_eq!(slow_down(Duration::ZERO), "You're asking quickly — try again in 1 s.");
+    assert_eq!(
+        slow_down(Duration::from_millis(11_200)),
+        "You're asking quickly — try again in 12 s."
+    );
+    assert_eq!(
+        slow_down(Duration::ZERO),
+        "You're asking quickly — try again in 1 s."
+    );
 }
