@@ -115,6 +115,13 @@ async fn serve_talks_to_a_fake_discord() {
                         "locale":"en-US","entitlements":[],"attachment_size_limit":1000000,"app_permissions":"0","member":member,
                         "message":message_json(),"data":{"custom_id":"epq:v3O20NMdOuA","component_type":3,"values":["1"]}}});
                     ws.send(Ws::Text(pick.to_string())).await.unwrap();
+                    let mut moderator = member.clone();
+                    moderator["permissions"] = json!("32"); // MANAGE_GUILD
+                    let reload = json!({"op":0,"s":8,"t":"INTERACTION_CREATE","d":{
+                        "id":"106","application_id":"1","type":2,"token":"tok7","version":1,"channel_id":"20","guild_id":"30",
+                        "locale":"en-US","entitlements":[],"attachment_size_limit":1000000,"app_permissions":"0","member":moderator,
+                        "data":{"id":"201","name":"reload","type":1,"options":[]}}});
+                    ws.send(Ws::Text(reload.to_string())).await.unwrap();
                 }
                 _ => {}
             }
@@ -126,6 +133,7 @@ async fn serve_talks_to_a_fake_discord() {
         "DISCORD_TOKEN" => Some("fake-token".into()),
         "DISCORD_GUILD_ID" => Some("30".into()),
         "DISCORD_API_BASE" => Some(base.clone()),
+        "DATASET_PATH" => Some(format!("{}/missing.csv", dir.path().display())),
         _ => None,
     })
     .unwrap();
@@ -164,6 +172,11 @@ async fn serve_talks_to_a_fake_discord() {
             .unwrap()
             .iter()
             .any(|(_, p, _)| p.contains("1/tok6/messages"))
+            && log
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(_, p, _)| p.contains("1/tok7/messages"))
         {
             break;
         }
@@ -231,6 +244,18 @@ async fn serve_talks_to_a_fake_discord() {
     let picked =
         find("PATCH", "/api/v10/webhooks/1/tok6/messages/@original").expect("pick answered");
     assert_eq!(picked["embeds"][0]["title"], "How does RLHF work?");
+    assert_eq!(
+        find("POST", "/api/v10/interactions/106/tok7/callback").expect("reload deferred")["data"]
+            ["flags"],
+        64
+    );
+    let reloaded =
+        find("PATCH", "/api/v10/webhooks/1/tok7/messages/@original").expect("reload reported");
+    let text = reloaded["content"].as_str().unwrap();
+    assert!(
+        text.contains("missing.csv") && text.ends_with("The stored dataset was not changed."),
+        "{text}"
+    );
     for (m, p, b) in log.iter().filter(|(m, p, _)| {
         m != "GET" && !p.ends_with("/commands") && !p.ends_with("103/tok4/callback")
     }) {
