@@ -7,6 +7,7 @@ pub mod chunk;
 pub mod cite;
 pub mod config;
 pub mod dataset;
+pub mod discord;
 pub mod eval;
 pub mod fold;
 pub mod retrieve;

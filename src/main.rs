@@ -78,6 +78,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the Discord bot (/ask, /episode, /reload) until Ctrl-C or SIGTERM
+    Serve,
     /// Measure retrieval quality against a gold file (see shared/eval/README.md)
     Eval {
         #[arg(long)]
@@ -113,6 +115,10 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::from_env()?;
+    if matches!(cli.command, Command::Serve) && config.discord.token.is_none() {
+        // Before opening anything or touching the network.
+        return Err(gdbot::discord::ServeError::MissingToken.into());
+    }
     let app = App::open(config).await?;
     if let Command::Import {
         paths,
@@ -131,6 +137,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         Command::Import { .. } => unreachable!("handled above"),
+        Command::Serve => {
+            // serve closes the store itself once in-flight interactions are done.
+            gdbot::discord::serve(app, shutdown_signal()).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Episodes { json } => {
             let eps = app.store.episodes().await?;
             if json {
@@ -241,6 +252,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
     app.store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn import(app: &App, paths: &[PathBuf], dry_run: bool, json: bool) -> Result<ExitCode> {

@@ -1,0 +1,257 @@
+//! The Discord front end: the only module that knows Discord. It translates between interactions and
+//! `App`; all answering, lookup and import logic lives in the core.
+//!
+//! Commands: /ask, /episode, /reload (one file each); pure payload rendering in `render`.
+
+mod ask;
+mod checks;
+mod episode;
+mod limits;
+mod reload;
+pub mod render;
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use poise::serenity_prelude as serenity;
+
+pub use checks::is_moderator;
+pub use limits::{AskLimiter, InFlight};
+pub use reload::check_attachment;
+
+use crate::App;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// How long shutdown waits for interactions still being answered.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+/// State shared by every command and component handler.
+#[derive(Clone)]
+pub struct Data {
+    pub app: App,
+    limiter: Arc<AskLimiter>,
+    in_flight: InFlight,
+}
+
+impl Data {
+    pub fn new(app: App) -> Self {
+        Data {
+            limiter: Arc::new(AskLimiter::per_minute(app.config.discord.ask_per_minute)),
+            in_flight: InFlight::default(),
+            app,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "DISCORD_TOKEN is not set; create a bot at https://discord.com/developers/applications and put its token in .env"
+    )]
+    MissingToken,
+    #[error("could not set up the Discord client")]
+    Client(#[source] serenity::Error),
+    #[error("the Discord gateway connection ended")]
+    Gateway(#[source] serenity::Error),
+}
+
+/// Run the bot until `shutdown` resolves (or the gateway connection fails for good).
+///
+/// On shutdown: the gateway connection is closed, interactions in flight get up to 10 s to finish,
+/// then the store is closed.
+pub async fn serve(
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let token = app
+        .config
+        .discord
+        .token
+        .clone()
+        .ok_or(ServeError::MissingToken)?;
+    let http = build_http(&token, app.config.discord.api_base.as_deref());
+    let data = Data::new(app.clone());
+    let in_flight = data.in_flight.clone();
+    // Slash commands need no privileged intent (nor any other).
+    let intents = serenity::GatewayIntents::empty();
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework(data, app.config.discord.guild_id))
+        .await
+        .map_err(ServeError::Client)?;
+    match client.http.get_bot_gateway().await {
+        Ok(gateway) => *client.ws_url.lock().await = gateway.url,
+        Err(e) => tracing::warn!(
+            error = %e,
+            "cannot reach Discord (GET /gateway/bot); the gateway connection will be retried"
+        ),
+    }
+    let shards = client.shard_manager.clone();
+    tracing::info!("connecting to the Discord gateway");
+    let result = {
+        let running = client.start();
+        tokio::pin!(running, shutdown);
+        tokio::select! {
+            ended = &mut running => ended.map_err(ServeError::Gateway),
+            () = &mut shutdown => {
+                tracing::info!("shutting down: closing the gateway connection");
+                shards.shutdown_all().await;
+                if tokio::time::timeout(Duration::from_secs(5), &mut running).await.is_err() {
+                    tracing::warn!("the gateway connection did not close within 5 s");
+                }
+                Ok(())
+            }
+        }
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = %e, cause = ?std::error::Error::source(e).map(ToString::to_string), "Discord connection ended");
+        shards.shutdown_all().await;
+    }
+    let left = in_flight.wait_idle(DRAIN_LIMIT).await;
+    if left > 0 {
+        tracing::warn!(
+            left,
+            "interactions still running after {} s; stopping anyway",
+            DRAIN_LIMIT.as_secs()
+        );
+    }
+    app.store.close().await;
+    result
+}
+
+/// The REST client: empty allowed_mentions by default; a local fake Discord when `api_base` is set.
+fn build_http(token: &str, api_base: Option<&str>) -> serenity::Http {
+    let builder = serenity::HttpBuilder::new(token).default_allowed_mentions(render::no_mentions());
+    match api_base {
+        // serenity replaces `https://discord.com` in each route with the proxy: `{base}/api/v10/...`
+        Some(base) => builder.proxy(base).ratelimiter_disabled(true).build(),
+        None => builder.build(),
+    }
+}
+
+fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error> {
+    let options = poise::FrameworkOptions {
+        commands: vec![ask::ask(), episode::episode(), reload::reload()],
+        on_error: |error| Box::pin(on_error(error)),
+        event_handler: |fw, event| Box::pin(on_event(fw, event)),
+        allowed_mentions: Some(render::no_mentions()),
+        ..Default::default()
+    };
+    poise::Framework::builder()
+        .options(options)
+        // No owner-only commands: skip GET /oauth2/applications/@me.
+        .initialize_owners(false)
+        .setup(move |ctx, ready, fw| {
+            Box::pin(async move {
+                tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                let commands = &fw.options().commands;
+                let registered = match guild_id.filter(|g| *g != 0).map(serenity::GuildId::new) {
+                    Some(guild) => poise::builtins::register_in_guild(ctx, commands, guild).await,
+                    None => poise::builtins::register_globally(ctx, commands).await,
+                };
+                match registered {
+                    Ok(()) => tracing::info!(guild_id, "slash commands registered"),
+                    // Keep serving: commands registered earlier still work.
+                    Err(e) => tracing::error!(error = %e, "could not register slash commands"),
+                }
+                Ok(data)
+            })
+        })
+        .build()
+}
+
+/// Buttons and select menus (slash commands go through poise's own dispatch).
+async fn on_event(
+    fw: poise::FrameworkContext<'_, Data, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
+    let serenity::FullEvent::InteractionCreate {
+        interaction: serenity::Interaction::Component(c),
+    } = event
+    else {
+        return Ok(());
+    };
+    let data = fw.user_data;
+    let _busy = data.in_flight.enter();
+    let ctx = fw.serenity_context;
+    let handled = std::panic::AssertUnwindSafe(async {
+        if c.data.custom_id.starts_with("fb:") {
+            ask::on_feedback(ctx, data, c).await;
+        } else if c.data.custom_id.starts_with("epq:") {
+            episode::on_question_pick(ctx, data, c).await;
+        } else {
+            tracing::debug!(custom_id = %c.data.custom_id, "ignoring an unknown component");
+        }
+    });
+    if let Err(panic) = futures::FutureExt::catch_unwind(handled).await {
+        tracing::error!(
+            panic = ask::panic_text(&*panic),
+            "component handler panicked"
+        );
+    }
+    Ok(())
+}
+
+/// Every framework error ends here: a short message for the user, details in the log.
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    use poise::FrameworkError as E;
+    match error {
+        E::Setup { error, .. } => tracing::error!(%error, "bot setup failed"),
+        E::EventHandler { error, .. } => tracing::error!(%error, "event handler failed"),
+        E::Command { error, ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, %error, "command failed");
+            reply_error(ctx, render::GENERIC_ERROR).await;
+        }
+        E::CommandPanic { payload, ctx, .. } => {
+            tracing::error!(command = %ctx.command().qualified_name, panic = ?payload, "command panicked");
+            reply_error(ctx, render::GENERIC_ERROR).await;
+        }
+        E::ArgumentParse { error, ctx, .. } => {
+            tracing::warn!(command = %ctx.command().qualified_name, %error, "bad command arguments");
+            reply_error(
+                ctx,
+                "I could not read those options; please check them and try again.",
+            )
+            .await;
+        }
+        // The check already told the user why.
+        E::CommandCheckFailed { error: None, .. } => {}
+        E::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => {
+            tracing::error!(%error, "permission check failed");
+            reply_error(ctx, render::GENERIC_ERROR).await;
+        }
+        E::MissingUserPermissions { ctx, .. } | E::GuildOnly { ctx, .. } => {
+            reply_error(
+                ctx,
+                "That command is for server moderators, inside a server.",
+            )
+            .await;
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %e, "could not report an error");
+            }
+        }
+    }
+}
+
+/// Tell the user something failed: edit the deferred response if there is one, else reply ephemerally.
+async fn reply_error(ctx: Context<'_>, message: &str) {
+    if let poise::Context::Application(actx) = ctx {
+        if actx
+            .has_sent_initial_response
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            let http = &ctx.serenity_context().http;
+            ask::final_edit(http, &actx.interaction.token, &render::text_edit(message)).await;
+            return;
+        }
+    }
+    if let Err(e) = ctx.send(render::ephemeral(message)).await {
+        tracing::warn!(error = %e, "could not send an error message");
+    }
+}
