@@ -154,11 +154,15 @@ fn load_all(paths: &[PathBuf]) -> Result<Dataset, ReloadError> {
     Ok(merged)
 }
 
+/// A crashed parse task: the details go to the log, the user gets a plain message.
 fn io_error(paths: &[PathBuf], e: tokio::task::JoinError) -> DatasetError {
+    tracing::error!(error = %e, "dataset parsing task failed");
     DatasetError::Io {
         source_name: paths
             .first()
             .map_or_else(String::new, |p: &PathBuf| Path::display(p).to_string()),
-        error: std::io::Error::other(e.to_string()),
+        error: std::io::Error::other(
+            "the file could not be processed (internal error, see the bot's log)",
+        ),
     }
 }

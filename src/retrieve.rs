@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+pub(crate) use query::crude_stem;
 pub use query::{fts_query, query_terms};
 
 use crate::{

@@ -1,7 +1,10 @@
 //! Answers without an LLM: the sentences of the best passages that share most with the question,
 //! quoted verbatim with their citation labels, and labelled as excerpts, not generated text.
 
-use crate::{cite, retrieve::query_terms, retrieve::Hit};
+use crate::{
+    cite,
+    retrieve::{crude_stem, query_terms, Hit},
+};
 
 /// Most sentences quoted in one answer.
 const MAX_SENTENCES: usize = 3;
@@ -14,7 +17,7 @@ pub const EXCERPT_HEADER: &str =
 /// Quote the best sentences of `hits` for `question`, each followed by its label `[n]`.
 pub fn excerpts(question: &str, hits: &[Hit]) -> String {
     let terms = query_terms(question);
-    let stems: Vec<&str> = terms.iter().map(|t| stem(t)).collect();
+    let stems: Vec<&str> = terms.iter().map(|t| crude_stem(t)).collect();
     let mut scored: Vec<(f64, usize, usize, &str)> = Vec::new(); // (score, passage, order, sentence)
     for (pi, h) in hits.iter().enumerate().take(4) {
         for (si, s) in sentences(&h.text).into_iter().enumerate() {
@@ -64,18 +67,6 @@ pub fn not_covered(nearest: Option<&Hit>) -> String {
             "The episodes don't seem to cover this: no passage matches the question's words.".into()
         }
     }
-}
-
-fn stem(t: &str) -> &str {
-    let n = t.chars().count();
-    if n <= 4 {
-        return t;
-    }
-    let end = t
-        .char_indices()
-        .nth((n - 2).max(4))
-        .map_or(t.len(), |(i, _)| i);
-    &t[..end]
 }
 
 /// Split at `.`, `?`, `!` followed by whitespace (transcripts have no other reliable marks).

@@ -56,14 +56,25 @@ pub fn coverage<'a>(terms: &[String], texts: impl Iterator<Item = &'a str>) -> f
     found as f64 / terms.len() as f64
 }
 
-fn crude_stem(t: &str) -> &str {
-    let n = t.chars().count();
-    if n <= 4 {
-        return t;
+/// A prefix that inflections share ("training", "trained" → "train"): strip a common suffix,
+/// then keep all but the last two characters (at least four).
+pub(crate) fn crude_stem(t: &str) -> &str {
+    let mut base = t;
+    for suffix in ["ing", "ed", "es", "s"] {
+        if let Some(b) = t.strip_suffix(suffix) {
+            if b.chars().count() >= 4 {
+                base = b;
+                break;
+            }
+        }
+    }
+    let n = base.chars().count();
+    if base.len() < t.len() || n <= 4 {
+        return base;
     }
     let keep = (n - 2).max(4);
-    let end = t.char_indices().nth(keep).map_or(t.len(), |(i, _)| i);
-    &t[..end]
+    let end = base.char_indices().nth(keep).map_or(base.len(), |(i, _)| i);
+    &base[..end]
 }
 
 fn is_stop_word(w: &str) -> bool {
