@@ -103,6 +103,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn,gdbot=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(Cli::parse()).await {
         Ok(code) => code,
