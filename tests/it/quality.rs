@@ -26,3 +26,34 @@ async fn three_episode_figures_hold() {
         "{s:?}"
     );
 }
+
+/// With 299 topically similar Practical AI episodes imported alongside the dataset.
+#[tokio::test]
+async fn figures_hold_among_distractors() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = gdbot::App::open(crate::support::config(&dir, &[]))
+        .await
+        .unwrap();
+    let corpus = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/corpus/practicalai.csv.gz"
+    );
+    let report = app
+        .import_paths(
+            &[crate::support::DATASET.into(), corpus.into()],
+            false,
+            &indicatif::ProgressBar::hidden(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.episodes, 302);
+    let gold: Vec<Gold> = serde_json::from_str(&std::fs::read_to_string(GOLD).unwrap()).unwrap();
+    let options = SearchOptions {
+        k: 10,
+        use_questions: false,
+        ..SearchOptions::default()
+    };
+    let s = eval::run(&app.store, &gold, &options, 1200).await.unwrap();
+    assert!(s.ep_at_1 >= 0.90, "{s:?}");
+    assert!(s.hit_at_1000 >= 0.85, "{s:?}");
+}
