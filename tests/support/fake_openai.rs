@@ -1,1 +1,229 @@
-//! placeholder
+//! A local OpenAI-compatible server: `POST /v1/chat/completions` streaming SSE chunks
+//! (`choices[0].delta.content`), then a usage chunk, then `data: [DONE]`.
+//! Latency, text and faults are set at runtime; every request body is recorded.
+
+use std::{
+    convert::Infallible,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    body::{Body, Bytes},
+    extract::State,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+    Json, Router,
+};
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+/// What the next responses do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LlmFault {
+    /// HTTP 500 with an OpenAI error body.
+    ServerError,
+    /// HTTP 429 with `retry-after: 0`.
+    RateLimited,
+    /// A stream whose second event is not JSON.
+    Malformed,
+    /// A stream carrying `{"error": {...}}` after the first chunk.
+    ErrorInStream,
+    /// Send one chunk, then nothing, forever.
+    Hang,
+}
+
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    pub text: String,
+    /// Before the first byte of the response.
+    pub latency: Duration,
+    /// Between streamed chunks.
+    pub chunk_delay: Duration,
+    /// Words per chunk.
+    pub words_per_chunk: usize,
+    /// `Some((fault, n))`: the next `n` requests get `fault` (`usize::MAX` for all).
+    pub fault: Option<(LlmFault, usize)>,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        LlmSettings {
+            text: "The guest explains that careful evaluation matters more than model size [1]. \
+                   @everyone should read the transcript [2]."
+                .into(),
+            latency: Duration::ZERO,
+            chunk_delay: Duration::from_millis(20),
+            words_per_chunk: 3,
+            fault: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LlmRequest {
+    pub at: Instant,
+    pub body: Value,
+    pub authorization: Option<String>,
+    pub fault: Option<LlmFault>,
+}
+
+#[derive(Default)]
+struct Inner {
+    settings: LlmSettings,
+    requests: Vec<LlmRequest>,
+}
+
+#[derive(Clone)]
+pub struct FakeOpenAi {
+    inner: Arc<Mutex<Inner>>,
+    base_url: String,
+}
+
+impl FakeOpenAi {
+    pub async fn start(settings: LlmSettings) -> FakeOpenAi {
+        let inner = Arc::new(Mutex::new(Inner {
+            settings,
+            requests: Vec::new(),
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake openai");
+        let base_url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .route("/chat/completions", post(chat))
+            .with_state(inner.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeOpenAi { inner, base_url }
+    }
+
+    /// `http://127.0.0.1:PORT/v1` — the value for `OPENAI_BASE_URL`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set(&self, f: impl FnOnce(&mut LlmSettings)) {
+        f(&mut self.lock().settings);
+    }
+
+    /// The next `n` requests fail with `fault`.
+    pub fn fail_next(&self, n: usize, fault: LlmFault) {
+        self.lock().settings.fault = Some((fault, n));
+    }
+
+    pub fn requests(&self) -> Vec<LlmRequest> {
+        self.lock().requests.clone()
+    }
+}
+
+fn sse(v: &Value) -> Result<Bytes, Infallible> {
+    Ok(Bytes::from(format!("data: {v}\n\n")))
+}
+
+fn chunk(model: &str, delta: Value, finish: Value) -> Value {
+    json!({
+        "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000u64, "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]
+    })
+}
+
+async fn chat(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (settings, fault) = {
+        let mut s = inner.lock().unwrap_or_else(|p| p.into_inner());
+        let fault = match &mut s.settings.fault {
+            Some((f, n)) if *n > 0 => {
+                let f = f.clone();
+                *n = n.saturating_sub(1);
+                Some(f)
+            }
+            _ => None,
+        };
+        s.requests.push(LlmRequest {
+            at: Instant::now(),
+            body: body.clone(),
+            authorization: headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from),
+            fault: fault.clone(),
+        });
+        (s.settings.clone(), fault)
+    };
+    tokio::time::sleep(settings.latency).await;
+    let model = body["model"].as_str().unwrap_or("fake-model").to_string();
+    match fault {
+        Some(LlmFault::ServerError) => {
+            let err = json!({"error": {"message": "The server had an error", "type": "server_error", "param": null, "code": null}});
+            return (StatusCode::INTERNAL_SERVER_ERROR, Json(err)).into_response();
+        }
+        Some(LlmFault::RateLimited) => {
+            let err = json!({"error": {"message": "Rate limit reached", "type": "requests", "param": null, "code": "rate_limit_exceeded"}});
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "0")],
+                Json(err),
+            )
+                .into_response();
+        }
+        _ => {}
+    }
+    let words: Vec<&str> = settings.text.split_inclusive(' ').collect();
+    let mut events: Vec<Result<Bytes, Infallible>> = Vec::new();
+    events.push(sse(&chunk(
+        &model,
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )));
+    for piece in words.chunks(settings.words_per_chunk.max(1)) {
+        events.push(sse(&chunk(
+            &model,
+            json!({"content": piece.concat()}),
+            Value::Null,
+        )));
+    }
+    match fault {
+        Some(LlmFault::Malformed) => events.insert(2, Ok(Bytes::from("data: {not json\n\n"))),
+        Some(LlmFault::ErrorInStream) => {
+            let err = json!({"error": {"message": "model overloaded", "type": "server_error"}});
+            events.insert(2, sse(&err));
+        }
+        _ => {}
+    }
+    events.push(sse(&chunk(&model, json!({}), json!("stop"))));
+    let usage = json!({"prompt_tokens": 100, "completion_tokens": words.len(), "total_tokens": 100 + words.len()});
+    events.push(sse(&json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+        "model": model, "choices": [], "usage": usage})));
+    events.push(Ok(Bytes::from("data: [DONE]\n\n")));
+
+    let delay = settings.chunk_delay;
+    let hang = fault == Some(LlmFault::Hang);
+    if hang {
+        events.truncate(2);
+    }
+    let stream = futures::stream::iter(events).then(move |e| async move {
+        tokio::time::sleep(delay).await;
+        e
+    });
+    let stream = if hang {
+        stream.chain(futures::stream::pending()).boxed()
+    } else {
+        stream.boxed()
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
