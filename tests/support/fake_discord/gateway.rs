@@ -77,6 +77,7 @@ async fn connection(mut ws: Ws, cfg: GatewayCfg) {
     if !send(&mut ws, &hello).await {
         return finish(shared, id, &mut rx);
     }
+    let mut close_code = None;
     loop {
         tokio::select! {
             msg = ws.next() => {
@@ -105,8 +106,7 @@ async fn connection(mut ws: Ws, cfg: GatewayCfg) {
                         if !send(&mut ws, &frame).await { break; }
                     }
                     GatewayCommand::Close(code) => {
-                        let frame = CloseFrame { code: CloseCode::from(code), reason: "fake discord closed the session".into() };
-                        let _ = ws.close(Some(frame)).await;
+                        close_code = Some(code);
                         break;
                     }
                     GatewayCommand::DropTcp => break,
@@ -120,8 +120,17 @@ async fn connection(mut ws: Ws, cfg: GatewayCfg) {
             }
         }
     }
-    drop(ws);
+    // Hand undelivered dispatches on *before* the client can see the connection end, so a fast
+    // reconnect cannot go live ahead of them.
     finish(shared, id, &mut rx);
+    if let Some(code) = close_code {
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: "fake discord closed the session".into(),
+        };
+        let _ = ws.close(Some(frame)).await;
+    }
+    drop(ws);
 }
 
 /// Mark the connection closed and keep any dispatch that never went out for the next session.
@@ -136,7 +145,18 @@ fn finish(shared: &Shared, id: u64, rx: &mut mpsc::UnboundedReceiver<GatewayComm
     }
     while let Ok(cmd) = rx.try_recv() {
         if let GatewayCommand::Dispatch { t, d } = cmd {
-            s.pending.push((t, d));
+            // Another connection may already be live (the client reconnected very fast).
+            let forwarded = s.live_ready
+                && s.live.as_ref().is_some_and(|(_, tx)| {
+                    tx.send(GatewayCommand::Dispatch {
+                        t: t.clone(),
+                        d: d.clone(),
+                    })
+                    .is_ok()
+                });
+            if !forwarded {
+                s.pending.push((t, d));
+            }
         }
     }
 }

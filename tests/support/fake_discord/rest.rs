@@ -78,7 +78,35 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
     let (body, files) = parse_body(&headers, &bytes);
     let path = strip_prefix(&full_path).to_string();
 
-    let fault = ctx.shared.lock().take_fault(method.as_str(), &path);
+    let mut kept = HashMap::new();
+    for name in [
+        "authorization",
+        "content-type",
+        "user-agent",
+        "x-audit-log-reason",
+    ] {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            kept.insert(name.to_string(), v.to_string());
+        }
+    }
+    // Recorded on arrival (status 0 until answered), so a waiter that saw this request's
+    // effects always finds the request too.
+    let (index, fault) = {
+        let mut s = ctx.shared.lock();
+        let fault = s.take_fault(method.as_str(), &path);
+        s.requests.push(RecordedRequest {
+            method: method.to_string(),
+            path: path.clone(),
+            query,
+            headers: kept,
+            body: body.clone(),
+            files,
+            at,
+            status: 0,
+            fault: fault.clone(),
+        });
+        (s.requests.len() - 1, fault)
+    };
     let reply = match &fault {
         Some(Fault::RateLimited {
             retry_after,
@@ -92,29 +120,7 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         }
         None => route(&ctx, &method, &path, &headers, &body, at),
     };
-
-    let mut kept = HashMap::new();
-    for name in [
-        "authorization",
-        "content-type",
-        "user-agent",
-        "x-audit-log-reason",
-    ] {
-        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
-            kept.insert(name.to_string(), v.to_string());
-        }
-    }
-    ctx.shared.lock().requests.push(RecordedRequest {
-        method: method.to_string(),
-        path,
-        query,
-        headers: kept,
-        body,
-        files,
-        at,
-        status: reply.status.as_u16(),
-        fault,
-    });
+    ctx.shared.lock().requests[index].status = reply.status.as_u16();
     into_response(reply)
 }
 

@@ -28,7 +28,7 @@ pub struct RecordedRequest {
     /// Names of the multipart parts that carried files (`files[0]`, …).
     pub files: Vec<String>,
     pub at: Instant,
-    /// The status the fake answered with.
+    /// The status the fake answered with (0 while the request is still being handled).
     pub status: u16,
     /// Set when an armed fault answered this request instead of the normal handler.
     pub fault: Option<Fault>,
