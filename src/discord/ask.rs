@@ -6,7 +6,7 @@ use futures::FutureExt;
 use poise::serenity_prelude as serenity;
 use tokio::{sync::mpsc, time::MissedTickBehavior};
 
-use super::{episode, render, Context, Data, Error};
+use super::{episode, render, retry, Context, Data, Error};
 use crate::{answer::AnswerError, App};
 
 /// Discord allows about one edit per second per message.
@@ -43,11 +43,7 @@ pub async fn ask(
             }
         },
     };
-    if private.unwrap_or(false) {
-        ctx.defer_ephemeral().await?;
-    } else {
-        ctx.defer().await?;
-    }
+    retry::defer(ctx, private.unwrap_or(false)).await?;
     let poise::Context::Application(actx) = ctx else {
         return Ok(()); // slash-only command
     };

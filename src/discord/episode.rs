@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{ask, render, Context, Data, Error};
+use super::{ask, render, retry, Context, Data, Error};
 use crate::{
     store::{EpisodeRow, StoreError},
     App,
@@ -82,9 +82,8 @@ pub(super) async fn on_question_pick(
             return;
         }
     };
-    if let Err(e) = c
-        .create_response(&ctx.http, render::component_defer())
-        .await
+    if let Err(e) =
+        retry::acknowledge(|| c.create_response(&ctx.http, render::component_defer())).await
     {
         tracing::warn!(error = %e, "could not defer a question menu");
         return;

@@ -9,6 +9,7 @@ mod episode;
 mod limits;
 mod reload;
 pub mod render;
+mod retry;
 
 use std::{future::Future, sync::Arc, time::Duration};
 

@@ -3,7 +3,7 @@
 use indicatif::ProgressBar;
 use poise::serenity_prelude as serenity;
 
-use super::{ask, checks, render, Context, Error};
+use super::{ask, checks, render, retry, Context, Error};
 use crate::store::ReloadError;
 
 const ALLOWED_EXTENSIONS: [&str; 3] = [".csv", ".csv.gz", ".txt"];
@@ -29,7 +29,7 @@ pub async fn reload(
             return Ok(());
         }
     }
-    ctx.defer_ephemeral().await?;
+    retry::defer(ctx, true).await?;
     tracing::info!(user_id = %ctx.author().id, file = ?file.as_ref().map(|f| &f.filename), "reload requested");
     let app = &data.app;
     let result = match &file {

@@ -239,8 +239,15 @@ pub fn component_ephemeral(text: &str) -> CreateInteractionResponse {
 
 /// "Thinking…" response to a select menu; the answer is a new message edited in later.
 pub fn component_defer() -> CreateInteractionResponse {
+    defer(false)
+}
+
+/// "Thinking…" response to a slash command (only the user sees it when `ephemeral`).
+pub fn defer(ephemeral: bool) -> CreateInteractionResponse {
     CreateInteractionResponse::Defer(
-        CreateInteractionResponseMessage::new().allowed_mentions(no_mentions()),
+        CreateInteractionResponseMessage::new()
+            .ephemeral(ephemeral)
+            .allowed_mentions(no_mentions()),
     )
 }
 

@@ -7,7 +7,7 @@ use gdbot::answer::Mode;
 
 use crate::support::{
     app_with_dataset,
-    fake_openai::{Behavior, FakeOpenAi},
+    fake_openai::{FakeOpenAi, LlmFault, LlmSettings},
 };
 
 const QUESTION: &str = "What is the simple but profound insight behind diffusion models?";
@@ -17,7 +17,7 @@ async fn llm_app(dir: &tempfile::TempDir, fake: &FakeOpenAi, timeout_s: &str) ->
         dir,
         &[
             ("OPENAI_API_KEY", "test-key-not-real"),
-            ("OPENAI_BASE_URL", &fake.base_url),
+            ("OPENAI_BASE_URL", fake.base_url()),
             ("OPENAI_MODEL", "fake-model"),
             ("LLM_TIMEOUT_SECS", timeout_s),
             ("LLM_MAX_RETRIES", "2"),
@@ -26,17 +26,18 @@ async fn llm_app(dir: &tempfile::TempDir, fake: &FakeOpenAi, timeout_s: &str) ->
     .await
 }
 
-fn answer_text(s: &str) -> Behavior {
-    Behavior::Answer {
-        text: s.into(),
-        delay: Duration::from_millis(5),
+fn says(text: &str) -> LlmSettings {
+    LlmSettings {
+        text: text.into(),
+        chunk_delay: Duration::from_millis(2),
+        ..LlmSettings::default()
     }
 }
 
 #[tokio::test]
 async fn llm_answer_streams_and_cites_the_prompt_passages() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::start(answer_text(
+    let fake = FakeOpenAi::start(says(
         "Diffusion models learn to remove noise step by step [1][2]. Also [9].",
     ))
     .await;
@@ -53,7 +54,7 @@ async fn llm_answer_streams_and_cites_the_prompt_passages() {
     assert_eq!(a.model.as_deref(), Some("fake-model"));
     assert_eq!(
         (a.usage.prompt_tokens, a.usage.completion_tokens),
-        (Some(321), Some(42))
+        (Some(100), Some(12))
     );
     assert!(
         a.usage.context_tokens > 0 && a.usage.context_tokens <= 1200,
@@ -70,7 +71,11 @@ async fn llm_answer_streams_and_cites_the_prompt_passages() {
     // the prompt: question, labelled passages with titles and ≈times, within budget, streamed
     let reqs = fake.requests();
     assert_eq!(reqs.len(), 1);
-    let body = &reqs[0];
+    let body = &reqs[0].body;
+    assert_eq!(
+        reqs[0].authorization.as_deref(),
+        Some("Bearer test-key-not-real")
+    );
     assert_eq!(body["stream"], true);
     assert_eq!(body["model"], "fake-model");
     let user = body["messages"][1]["content"].as_str().unwrap();
@@ -93,7 +98,7 @@ async fn llm_answer_streams_and_cites_the_prompt_passages() {
     assert!(s.link.contains("&t=") && s.timestamp_s.is_some(), "{s:?}");
     // recorded
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM answers WHERE mode = 'llm' AND prompt_tokens = 321",
+        "SELECT COUNT(*) FROM answers WHERE mode = 'llm' AND prompt_tokens = 100",
     )
     .fetch_one(app.store.pool())
     .await
@@ -104,8 +109,10 @@ async fn llm_answer_streams_and_cites_the_prompt_passages() {
 #[tokio::test]
 async fn lenient_server_quirks_are_accepted() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::start(Behavior::Quirky {
-        text: "An answer from a quirky server [1].".into(),
+    let fake = FakeOpenAi::start(LlmSettings {
+        quirky: true,
+        model_name: Some("quirky".into()),
+        ..says("An answer from a quirky server [1].")
     })
     .await;
     let app = llm_app(&dir, &fake, "10").await;
@@ -118,49 +125,46 @@ async fn lenient_server_quirks_are_accepted() {
 #[tokio::test]
 async fn transient_errors_are_retried_with_backoff() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::start(answer_text("Recovered answer [1].")).await;
-    fake.script([Behavior::Status(429), Behavior::Status(503)]);
+    let fake = FakeOpenAi::start(says("Recovered answer [1].")).await;
+    fake.fail_next(1, LlmFault::RateLimited);
     let app = llm_app(&dir, &fake, "10").await;
     let a = app.ask(QUESTION, None, None).await.unwrap();
     assert_eq!(a.mode, Mode::Llm, "{:?}", a.note);
-    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(fake.requests().len(), 2);
+    fake.fail_next(2, LlmFault::Status(503));
+    let a = app.ask(QUESTION, None, None).await.unwrap();
+    assert_eq!(a.mode, Mode::Llm, "{:?}", a.note);
+    assert_eq!(fake.requests().len(), 5);
 }
 
 /// Each fault ends in an extractive answer with a short note, quickly, never an error.
 #[tokio::test]
 async fn every_fault_falls_back_to_excerpts() {
+    // (name, fault, how many requests fail, what the note says, requests made)
     let cases = [
-        (
-            "500 three times",
-            vec![
-                Behavior::Status(500),
-                Behavior::Status(500),
-                Behavior::Status(500),
-            ],
-            "HTTP 500",
-            3,
-        ),
-        ("401", vec![Behavior::Status(401)], "HTTP 401", 1),
+        ("500 three times", LlmFault::Status(500), 3, "HTTP 500", 3),
+        ("401", LlmFault::Status(401), 1, "HTTP 401", 1),
         (
             "malformed chunk",
-            vec![Behavior::Malformed],
+            LlmFault::Malformed,
+            1,
             "broken stream",
             1,
         ),
         (
             "error in a 200 stream",
-            vec![Behavior::ErrorInStream],
+            LlmFault::ErrorInStream,
+            1,
             "error from the model",
             1,
         ),
-        ("cut stream", vec![Behavior::CutStream], "broken stream", 1),
-        ("hang", vec![Behavior::Hang], "no answer within 2 s", 1),
-        ("empty answer", vec![answer_text("")], "empty answer", 1),
+        ("cut stream", LlmFault::CutStream, 1, "broken stream", 1),
+        ("hang", LlmFault::Hang, 1, "no answer within 2 s", 1),
     ];
-    for (name, script, note, calls) in cases {
+    for (name, fault, failing, note, calls) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let fake = FakeOpenAi::start(answer_text("unused")).await;
-        fake.script(script);
+        let fake = FakeOpenAi::start(says("Partial answer that must not be shown")).await;
+        fake.fail_next(failing, fault);
         let app = llm_app(&dir, &fake, "2").await;
         let started = Instant::now();
         let a = app.ask(QUESTION, None, None).await.unwrap();
@@ -194,6 +198,13 @@ async fn every_fault_falls_back_to_excerpts() {
         );
         assert_eq!(fake.requests().len(), calls, "{name}: request count");
     }
+    // an empty answer is a failure too
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeOpenAi::start(says("")).await;
+    let app = llm_app(&dir, &fake, "2").await;
+    let a = app.ask(QUESTION, None, None).await.unwrap();
+    assert_eq!(a.mode, Mode::Extractive);
+    assert!(a.note.unwrap().contains("empty answer"));
 }
 
 #[tokio::test]
@@ -209,7 +220,7 @@ async fn unreachable_server_falls_back() {
 #[tokio::test]
 async fn off_topic_questions_are_not_answered_by_the_llm() {
     let dir = tempfile::tempdir().unwrap();
-    let fake = FakeOpenAi::start(answer_text("Invented lasagna facts.")).await;
+    let fake = FakeOpenAi::start(says("Invented lasagna facts.")).await;
     let app = llm_app(&dir, &fake, "5").await;
     let a = app
         .ask(

@@ -1,190 +1,273 @@
-//! A local OpenAI-compatible server (`POST /v1/chat/completions`, SSE streaming) with faults.
+//! A local OpenAI-compatible server: `POST /v1/chat/completions` streaming SSE chunks
+//! (`choices[0].delta.content`), then a usage chunk, then `data: [DONE]`.
+//! Latency, text and faults are set at runtime; every request body is recorded.
 
 use std::{
-    collections::VecDeque,
-    sync::{Arc, Mutex},
-    time::Duration,
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
 };
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
     Json, Router,
 };
-use futures::{stream, StreamExt};
+use futures::StreamExt;
 use serde_json::{json, Value};
 
-/// What the server does with one request.
-#[derive(Debug, Clone)]
-pub enum Behavior {
-    /// Stream `text` in a few chunks, waiting `delay` before the first one.
-    Answer { text: String, delay: Duration },
-    /// Reply with this HTTP status and an OpenAI error body.
-    Status(u16),
-    /// A chunk whose JSON is broken.
+/// What the next responses do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LlmFault {
+    /// HTTP 500 with an OpenAI error body.
+    ServerError,
+    /// HTTP 429 with `retry-after: 0`.
+    RateLimited,
+    /// A stream whose second event is not JSON.
     Malformed,
-    /// One good chunk, then an error object inside the 200 stream.
+    /// A stream carrying `{"error": {...}}` after the first chunk.
     ErrorInStream,
-    /// One good chunk, then the connection is cut (no [DONE]).
-    CutStream,
-    /// Never answer.
+    /// Send one chunk, then nothing, forever.
     Hang,
-    /// Lenient-server quirks: empty finish_reason, no id/created, extra keys.
-    Quirky { text: String },
+    /// Any HTTP status with an OpenAI error body.
+    Status(u16),
+    /// Send one chunk, then cut the connection (no `[DONE]`).
+    CutStream,
+}
+
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    pub text: String,
+    /// Before the first byte of the response.
+    pub latency: Duration,
+    /// Between streamed chunks.
+    pub chunk_delay: Duration,
+    /// Words per chunk.
+    pub words_per_chunk: usize,
+    /// `Some((fault, n))`: the next `n` requests get `fault` (`usize::MAX` for all).
+    pub fault: Option<(LlmFault, usize)>,
+    /// Model name reported in chunks (default: the requested model).
+    pub model_name: Option<String>,
+    /// Lenient-server quirks (Ollama, llama.cpp): empty `finish_reason`, no id/created, extra keys.
+    pub quirky: bool,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        LlmSettings {
+            text: "The guest explains that careful evaluation matters more than model size [1]. \
+                   @everyone should read the transcript [2]."
+                .into(),
+            latency: Duration::ZERO,
+            chunk_delay: Duration::from_millis(20),
+            words_per_chunk: 3,
+            fault: None,
+            model_name: None,
+            quirky: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LlmRequest {
+    pub at: Instant,
+    pub body: Value,
+    pub authorization: Option<String>,
+    pub fault: Option<LlmFault>,
 }
 
 #[derive(Default)]
 struct Inner {
-    script: VecDeque<Behavior>,
-    default: Option<Behavior>,
-    requests: Vec<Value>,
+    settings: LlmSettings,
+    requests: Vec<LlmRequest>,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FakeOpenAi {
     inner: Arc<Mutex<Inner>>,
-    pub base_url: String,
+    base_url: String,
 }
 
 impl FakeOpenAi {
-    /// Start on 127.0.0.1:0; every request gets `default` unless a scripted behaviour is queued.
-    pub async fn start(default: Behavior) -> FakeOpenAi {
+    pub async fn start(settings: LlmSettings) -> FakeOpenAi {
         let inner = Arc::new(Mutex::new(Inner {
-            default: Some(default),
-            ..Inner::default()
+            settings,
+            requests: Vec::new(),
         }));
-        let app = Router::new()
-            .route("/v1/chat/completions", post(chat))
-            .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
+            .expect("bind fake openai");
+        let base_url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .route("/chat/completions", post(chat))
+            .with_state(inner.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FakeOpenAi {
-            inner,
-            base_url: format!("http://{addr}/v1"),
-        }
+        FakeOpenAi { inner, base_url }
     }
 
-    /// A base URL where nothing listens (connection refused).
+    /// A base URL where nothing listens (connection refused), for "server down" tests.
     pub fn unreachable() -> FakeOpenAi {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
+            .and_then(|l| l.local_addr())
+            .expect("free port")
             .port();
         FakeOpenAi {
+            inner: Arc::default(),
             base_url: format!("http://127.0.0.1:{port}/v1"),
-            ..FakeOpenAi::default()
         }
     }
 
-    /// Queue behaviours for the next requests, in order.
-    pub fn script(&self, items: impl IntoIterator<Item = Behavior>) {
-        self.inner.lock().unwrap().script.extend(items);
+    /// `http://127.0.0.1:PORT/v1` — the value for `OPENAI_BASE_URL`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
-    /// JSON bodies of every request received.
-    pub fn requests(&self) -> Vec<Value> {
-        self.inner.lock().unwrap().requests.clone()
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set(&self, f: impl FnOnce(&mut LlmSettings)) {
+        f(&mut self.lock().settings);
+    }
+
+    /// The next `n` requests fail with `fault`.
+    pub fn fail_next(&self, n: usize, fault: LlmFault) {
+        self.lock().settings.fault = Some((fault, n));
+    }
+
+    pub fn requests(&self) -> Vec<LlmRequest> {
+        self.lock().requests.clone()
     }
 }
 
-fn chunk(content: &str) -> String {
-    let v = json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "fake-model",
-        "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]});
-    format!("data: {v}\n\n")
+fn sse(v: &Value) -> Result<Bytes, std::io::Error> {
+    Ok(Bytes::from(format!("data: {v}\n\n")))
 }
 
-fn pieces(text: &str) -> Vec<String> {
-    let words: Vec<&str> = text.split_inclusive(' ').collect();
-    words.chunks(3).map(|c| c.concat()).collect()
+fn chunk(model: &str, delta: Value, finish: Value, quirky: bool) -> Value {
+    if quirky {
+        let finish = if finish.is_null() { json!("") } else { finish };
+        return json!({"model": model, "system_fingerprint": "fp", "extra": {"a": 1},
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+    }
+    json!({
+        "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000u64, "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]
+    })
 }
 
-async fn chat(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -> Response {
-    let behavior = {
-        let mut g = inner.lock().unwrap();
-        g.requests.push(body);
-        g.script
-            .pop_front()
-            .or_else(|| g.default.clone())
-            .expect("a behaviour")
+async fn chat(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (settings, fault) = {
+        let mut s = inner.lock().unwrap_or_else(|p| p.into_inner());
+        let fault = match &mut s.settings.fault {
+            Some((f, n)) if *n > 0 => {
+                let f = f.clone();
+                *n = n.saturating_sub(1);
+                Some(f)
+            }
+            _ => None,
+        };
+        s.requests.push(LlmRequest {
+            at: Instant::now(),
+            body: body.clone(),
+            authorization: headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from),
+            fault: fault.clone(),
+        });
+        (s.settings.clone(), fault)
     };
-    let sse = |parts: Vec<Result<String, std::io::Error>>| {
-        Response::builder()
-            .header(header::CONTENT_TYPE, "text/event-stream")
-            .body(Body::from_stream(stream::iter(parts)))
-            .expect("response")
-    };
-    match behavior {
-        Behavior::Answer { text, delay } => {
-            tokio::time::sleep(delay).await;
-            let mut parts: Vec<Result<String, std::io::Error>> =
-                pieces(&text).iter().map(|p| Ok(chunk(p))).collect();
-            let done = json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "fake-model",
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
-            parts.push(Ok(format!("data: {done}\n\n")));
-            let usage = json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "fake-model",
-                "choices": [], "usage": {"prompt_tokens": 321, "completion_tokens": 42, "total_tokens": 363}});
-            parts.push(Ok(format!("data: {usage}\n\n")));
-            parts.push(Ok("data: [DONE]\n\n".into()));
-            sse(parts)
+    tokio::time::sleep(settings.latency).await;
+    let model = settings
+        .model_name
+        .clone()
+        .unwrap_or_else(|| body["model"].as_str().unwrap_or("fake-model").to_string());
+    match fault {
+        Some(LlmFault::ServerError) => {
+            let err = json!({"error": {"message": "The server had an error", "type": "server_error", "param": null, "code": null}});
+            return (StatusCode::INTERNAL_SERVER_ERROR, Json(err)).into_response();
         }
-        Behavior::Quirky { text } => {
-            let mut parts: Vec<Result<String, std::io::Error>> = pieces(&text)
-                .iter()
-                .map(|p| {
-                    let v = json!({"model": "quirky", "system_fingerprint": "x", "extra": {"a": 1},
-                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": p}, "finish_reason": ""}]});
-                    Ok(format!("data: {v}\n\n"))
-                })
-                .collect();
-            parts.push(Ok("data: [DONE]\n\n".into()));
-            sse(parts)
+        Some(LlmFault::Status(code)) => {
+            let err = json!({"error": {"message": "injected failure", "type": "server_error", "param": null, "code": null}});
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, Json(err)).into_response();
         }
-        Behavior::Status(code) => {
-            let status = StatusCode::from_u16(code).expect("status");
-            let body = json!({"error": {"message": "injected failure", "type": "server_error", "param": null, "code": null}});
-            (status, Json(body)).into_response()
+        Some(LlmFault::RateLimited) => {
+            let err = json!({"error": {"message": "Rate limit reached", "type": "requests", "param": null, "code": "rate_limit_exceeded"}});
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "0")],
+                Json(err),
+            )
+                .into_response();
         }
-        Behavior::Malformed => sse(vec![
-            Ok(chunk("Partial ")),
-            Ok("data: {\"choices\": [oops\n\n".into()),
-        ]),
-        Behavior::ErrorInStream => sse(vec![
-            Ok(chunk("Partial ")),
-            Ok(format!(
-                "data: {}\n\n",
-                json!({"error": {"message": "model overloaded", "type": "server_error"}})
-            )),
-        ]),
-        Behavior::CutStream => {
-            // headers and one chunk go out first; then the body fails mid-stream
-            let parts = stream::iter(0..2).then(|i| async move {
-                if i == 0 {
-                    Ok(chunk("Partial "))
-                } else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "cut",
-                    ))
-                }
-            });
-            Response::builder()
-                .header(header::CONTENT_TYPE, "text/event-stream")
-                .body(Body::from_stream(parts))
-                .expect("response")
-        }
-        Behavior::Hang => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            StatusCode::GATEWAY_TIMEOUT.into_response()
-        }
+        _ => {}
     }
+    let words: Vec<&str> = settings.text.split_inclusive(' ').collect();
+    let mut events: Vec<Result<Bytes, std::io::Error>> = Vec::new();
+    let q = settings.quirky;
+    events.push(sse(&chunk(
+        &model,
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+        q,
+    )));
+    for piece in words.chunks(settings.words_per_chunk.max(1)) {
+        events.push(sse(&chunk(
+            &model,
+            json!({"content": piece.concat()}),
+            Value::Null,
+            q,
+        )));
+    }
+    match fault {
+        Some(LlmFault::Malformed) => events.insert(2, Ok(Bytes::from("data: {not json\n\n"))),
+        Some(LlmFault::ErrorInStream) => {
+            let err = json!({"error": {"message": "model overloaded", "type": "server_error"}});
+            events.insert(2, sse(&err));
+        }
+        _ => {}
+    }
+    events.push(sse(&chunk(&model, json!({}), json!("stop"), q)));
+    let usage = json!({"prompt_tokens": 100, "completion_tokens": words.len(), "total_tokens": 100 + words.len()});
+    events.push(sse(&json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
+        "model": model, "choices": [], "usage": usage})));
+    events.push(Ok(Bytes::from("data: [DONE]\n\n")));
+
+    let delay = settings.chunk_delay;
+    let hang = fault == Some(LlmFault::Hang);
+    if hang {
+        events.truncate(2);
+    }
+    if fault == Some(LlmFault::CutStream) {
+        events.truncate(2);
+        events.push(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "cut",
+        )));
+    }
+    let stream = futures::stream::iter(events).then(move |e| async move {
+        tokio::time::sleep(delay).await;
+        e
+    });
+    let stream = if hang {
+        stream.chain(futures::stream::pending()).boxed()
+    } else {
+        stream.boxed()
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }

@@ -1,6 +1,8 @@
-//! Shared helpers for integration tests: temp apps and local fakes of remote services.
+//! Shared helpers for integration tests: temp apps, and local fakes of Discord and of an
+//! OpenAI-compatible server. Each test target uses a different subset of them.
 #![allow(dead_code)]
 
+pub mod fake_discord;
 pub mod fake_openai;
 
 use std::collections::HashMap;
@@ -13,7 +15,7 @@ pub const GOLD: &str = concat!(
     "/tests/data/dataset_questions_gold.json"
 );
 
-/// A config with a fresh database in `dir` plus `extra` variables.
+/// A config with a fresh database in `dir` plus `extra` variables (no process environment).
 pub fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert(

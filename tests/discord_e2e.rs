@@ -1,0 +1,22 @@
+//! End-to-end tests against local fakes of Discord and of an OpenAI-compatible server
+//! (`tests/support/`). One test target; the concerns live in `tests/discord_e2e/*.rs`:
+//! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
+//! - `scenarios`: gdbot's Discord front door (`gdbot::discord::serve`) end to end.
+
+mod support;
+
+#[path = "discord_e2e/fake_proof.rs"]
+mod fake_proof;
+#[path = "discord_e2e/scenarios.rs"]
+mod scenarios;
+
+use gdbot::App;
+use tempfile::TempDir;
+
+/// A fresh App on a temp SQLite DB with the shipped dataset imported. `vars` override or add
+/// environment variables (e.g. `DISCORD_API_BASE`, `OPENAI_BASE_URL`). Keep the `TempDir`.
+pub async fn test_app(vars: &[(&str, &str)]) -> (App, TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = support::app_with_dataset(&dir, vars).await;
+    (app, dir)
+}

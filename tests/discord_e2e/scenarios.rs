@@ -1,0 +1,527 @@
+//! gdbot's Discord front door end to end: `gdbot::discord::serve` against the fake Discord and
+//! the fake OpenAI server, with a fresh SQLite DB holding the shipped dataset.
+//!
+//! Contract assumed: `serve(app, shutdown) -> Result<(), ServeError>`; /ask feedback buttons
+//! `fb:up:{answer_id}` / `fb:down:{answer_id}`; /episode select `epq:{episode_id}` whose option
+//! values are question indexes. A final /ask message = embeds present and an `fb:up:` button.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::{
+    support::{
+        fake_discord::{Actor, FakeDiscord, Fault, Interaction, GUILD_ID, PERMS_MEMBER},
+        fake_openai::{FakeOpenAi, LlmFault, LlmSettings},
+    },
+    test_app,
+};
+
+const SECS: fn(u64) -> Duration = Duration::from_secs;
+const QUESTION: &str = "What are the dangers of the hype surrounding AI and ML?";
+
+struct Bot {
+    fake: FakeDiscord,
+    llm: FakeOpenAi,
+    app: gdbot::App,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Bot {
+    async fn start(llm: LlmSettings, extra: &[(&str, &str)]) -> Bot {
+        let fake = FakeDiscord::start_with(crate::support::fake_discord::Options {
+            heartbeat_interval_ms: 500,
+            ..Default::default()
+        })
+        .await;
+        let llm = FakeOpenAi::start(llm).await;
+        let guild = GUILD_ID.to_string();
+        let mut vars = vec![
+            ("DISCORD_TOKEN", fake.token()),
+            ("DISCORD_API_BASE", fake.base_url()),
+            ("DISCORD_GUILD_ID", guild.as_str()),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("OPENAI_BASE_URL", llm.base_url()),
+            ("LLM_TIMEOUT_SECS", "5"),
+            ("LLM_MAX_RETRIES", "0"),
+            ("ASK_RATE_PER_MINUTE", "10000"),
+        ];
+        vars.extend_from_slice(extra);
+        let (app, dir) = test_app(&vars).await;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = app.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = gdbot::discord::serve(serving, shutdown).await {
+                eprintln!("serve ended with an error: {e:?}");
+            }
+        });
+        fake.wait_ready(SECS(10)).await;
+        fake.wait_until("3 commands registered", SECS(10), |s| {
+            (s.commands.values().map(Vec::len).sum::<usize>() >= 3).then_some(())
+        })
+        .await;
+        Bot {
+            fake,
+            llm,
+            app,
+            _dir: dir,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    fn ask(&self, question: &str, user: u64) -> Interaction {
+        let opts = json!([{"name": "question", "type": 3, "value": question}]);
+        self.fake
+            .command_interaction("ask", opts, &Actor::member(user))
+    }
+
+    /// Dispatch and wait for the first accepted callback; returns its kind.
+    async fn dispatch_acked(&self, i: &Interaction) -> u64 {
+        self.fake.dispatch(i);
+        let cb = self.fake.wait_for_callback(&i.id, SECS(3)).await;
+        assert!(
+            cb.latency < SECS(3),
+            "acknowledged within 3 s: {:?}",
+            cb.latency
+        );
+        cb.kind
+    }
+
+    /// Wait until the interaction's `@original` satisfies `pred`.
+    async fn wait_original(
+        &self,
+        i: &Interaction,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let key = (i.token.clone(), "@original".to_string());
+        self.fake
+            .wait_until(
+                "the original message to reach its final state",
+                timeout,
+                |s| s.messages.get(&key).filter(|m| pred(m)).cloned(),
+            )
+            .await
+    }
+
+    async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(SECS(5), self.task).await;
+    }
+}
+
+fn is_final_answer(m: &Value) -> bool {
+    m["embeds"].as_array().is_some_and(|e| !e.is_empty())
+        && m["components"].to_string().contains("fb:up:")
+}
+
+/// Everything the bot said for an interaction (callback data, edits, follow-ups) as one string.
+fn all_text(fake: &FakeDiscord, i: &Interaction) -> String {
+    let mut out = String::new();
+    for c in fake.callbacks_for(&i.id) {
+        out += &c.data.to_string();
+    }
+    for e in fake.edits_for(&i.token) {
+        out += &e.body.to_string();
+    }
+    out
+}
+
+fn assert_no_mentions(body: &Value, what: &str) {
+    let am = &body["allowed_mentions"];
+    assert!(am.is_object(), "{what}: allowed_mentions set: {body}");
+    assert_eq!(am["parse"], json!([]), "{what}: parse empty");
+    for k in ["users", "roles"] {
+        assert!(am[k].as_array().is_none_or(Vec::is_empty), "{what}: no {k}");
+    }
+}
+
+fn option<'a>(cmd: &'a Value, name: &str) -> &'a Value {
+    cmd["options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == name))
+        .unwrap_or_else(|| panic!("option {name} in {cmd}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_identifies_with_minimal_intents_and_registers_commands() {
+    let bot = Bot::start(LlmSettings::default(), &[]).await;
+    let id = bot.fake.identify_payload().await;
+    assert_eq!(
+        id["token"].as_str().map(|t| t.trim_start_matches("Bot ")),
+        Some("test-token")
+    );
+    let intents = id["intents"].as_u64().expect("intents");
+    for (bit, name) in [
+        (1 << 1, "GUILD_MEMBERS"),
+        (1 << 8, "GUILD_PRESENCES"),
+        (1 << 15, "MESSAGE_CONTENT"),
+    ] {
+        assert_eq!(
+            intents & bit,
+            0,
+            "privileged intent {name} requested: {intents}"
+        );
+    }
+    let cmds = bot.fake.guild_commands();
+    let by_name = |n: &str| {
+        cmds.iter()
+            .find(|c| c["name"] == n)
+            .unwrap_or_else(|| panic!("/{n} registered"))
+    };
+    let ask = by_name("ask");
+    assert_eq!(option(ask, "question")["type"], 3);
+    assert_eq!(option(ask, "question")["max_length"], 500);
+    assert_eq!(option(ask, "question")["required"], true);
+    assert_eq!(option(ask, "episode")["autocomplete"], true);
+    assert_eq!(option(ask, "private")["type"], 5);
+    assert_eq!(option(by_name("episode"), "query")["autocomplete"], true);
+    assert_eq!(by_name("reload")["default_member_permissions"], "32");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_defers_streams_at_most_once_a_second_and_never_pings() {
+    let llm = LlmSettings {
+        chunk_delay: Duration::from_millis(250),
+        words_per_chunk: 2,
+        ..LlmSettings::default()
+    };
+    let bot = Bot::start(llm, &[]).await;
+    let i = bot.ask(QUESTION, 1);
+    assert_eq!(bot.dispatch_acked(&i).await, 5, "deferred");
+    let m = bot.wait_original(&i, SECS(20), is_final_answer).await;
+    let text = m.to_string();
+    assert!(text.contains('≈'), "≈timestamps in the sources: {text}");
+    assert!(text.contains("watch?v="), "linked sources: {text}");
+    let patches: Vec<_> = bot
+        .fake
+        .edits_for(&i.token)
+        .into_iter()
+        .filter(|e| e.method == "PATCH")
+        .collect();
+    assert!(
+        patches.len() >= 2,
+        "streamed (several edits), got {}",
+        patches.len()
+    );
+    for p in &patches {
+        assert_no_mentions(&p.body, "every edit");
+    }
+    assert!(
+        text.contains("@everyone"),
+        "the LLM text (with @everyone) is shown"
+    );
+    // Streaming edits ≥ ~1 s apart (the final one may follow sooner).
+    for w in patches[..patches.len() - 1].windows(2) {
+        let gap = w[1].at - w[0].at;
+        assert!(gap >= Duration::from_millis(900), "edits {gap:?} apart");
+    }
+    // Feedback button → some acknowledgement.
+    let up = m["components"].to_string();
+    let custom = up
+        .split('"')
+        .find(|s| s.starts_with("fb:up:"))
+        .expect("fb:up button")
+        .to_string();
+    let press = bot
+        .fake
+        .component_interaction(&custom, None, m.clone(), &Actor::member(2));
+    bot.dispatch_acked(&press).await;
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn episode_autocomplete_and_suggested_question() {
+    let bot = Bot::start(LlmSettings::default(), &[]).await;
+    let actor = Actor::member(3);
+    let auto = bot.fake.autocomplete_interaction(
+        "episode",
+        json!([{"name": "query", "type": 3, "value": "sa", "focused": true}]),
+        &actor,
+    );
+    assert_eq!(bot.dispatch_acked(&auto).await, 8, "autocomplete result");
+    let cb = bot.fake.wait_for_callback(&auto.id, SECS(1)).await;
+    let choices = cb.data["choices"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !choices.is_empty() && choices.len() <= 25,
+        "1..=25 choices: {}",
+        cb.data
+    );
+    for c in &choices {
+        assert!(
+            c["value"]
+                .as_str()
+                .is_some_and(|v| v.chars().count() <= 100),
+            "value ≤ 100: {c}"
+        );
+    }
+
+    let pick = choices[0]["value"].clone();
+    let ep = bot.fake.command_interaction(
+        "episode",
+        json!([{"name": "query", "type": 3, "value": pick}]),
+        &actor,
+    );
+    bot.dispatch_acked(&ep).await;
+    let key = (ep.token.clone(), "@original".to_string());
+    let msg = bot
+        .fake
+        .wait_until("the /episode message with its select menu", SECS(10), |s| {
+            s.messages
+                .get(&key)
+                .filter(|m| m["components"].to_string().contains("epq:"))
+                .cloned()
+        })
+        .await;
+    let comps = msg["components"].to_string();
+    let custom = comps
+        .split('"')
+        .find(|s| s.starts_with("epq:"))
+        .expect("epq select")
+        .to_string();
+    let episode_id = custom.trim_start_matches("epq:").to_string();
+
+    let sel = bot
+        .fake
+        .component_interaction(&custom, Some(vec!["0".into()]), msg, &actor);
+    bot.dispatch_acked(&sel).await;
+    bot.fake
+        .wait_until("an answer to the suggested question", SECS(20), |s| {
+            s.edits
+                .iter()
+                .any(|e| {
+                    e.token == sel.token
+                        && e.body["embeds"].as_array().is_some_and(|a| !a.is_empty())
+                })
+                .then_some(())
+        })
+        .await;
+    let text = all_text(&bot.fake, &sel);
+    assert!(
+        text.contains(&episode_id),
+        "the answer cites episode {episode_id}: {text}"
+    );
+    bot.shutdown().await;
+}
+
+fn reload(bot: &Bot, actor: &Actor, filename: &str, bytes: Vec<u8>) -> Interaction {
+    let att = bot.fake.add_attachment(filename, bytes);
+    let reg = bot.fake.guild_commands();
+    let cmd = reg.iter().find(|c| c["name"] == "reload").expect("/reload");
+    let opt = cmd["options"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["type"] == 11))
+        .expect("an attachment option on /reload");
+    let id = att["id"].as_str().unwrap_or_default().to_string();
+    bot.fake.command_interaction_with(
+        "reload",
+        json!([{"name": opt["name"], "type": 11, "value": id}]),
+        Some(json!({"attachments": {id.clone(): att}})),
+        actor,
+    )
+}
+
+/// The shipped CSV without its last episode (a valid, different dataset).
+fn shipped_minus_last() -> Vec<u8> {
+    let path = format!("{}/data/summary_que_data.csv", env!("CARGO_MANIFEST_DIR"));
+    let mut r = csv::Reader::from_path(path).expect("read shipped csv");
+    let headers = r.byte_headers().expect("headers").clone();
+    let rows: Vec<_> = r.byte_records().collect::<Result<_, _>>().expect("rows");
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_byte_record(&headers).expect("write");
+    for row in &rows[..rows.len() - 1] {
+        w.write_byte_record(row).expect("write");
+    }
+    w.into_inner().expect("flush")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_checks_permission_validates_and_reports() {
+    let bot = Bot::start(LlmSettings::default(), &[]).await;
+    let before = bot.app.store.dump().await.expect("dump");
+    let count = bot.app.store.episode_count().await.expect("count");
+
+    // A member without MANAGE_GUILD: ephemeral refusal, nothing changes.
+    let i = reload(
+        &bot,
+        &Actor::new(10, PERMS_MEMBER, &[]),
+        "new.csv",
+        shipped_minus_last(),
+    );
+    bot.dispatch_acked(&i).await;
+    let cb = bot.fake.wait_for_callback(&i.id, SECS(1)).await;
+    let flags = cb.data["flags"].as_u64().unwrap_or(0);
+    assert_eq!(flags & 64, 64, "ephemeral refusal: {:?}", cb.data);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        bot.app.store.dump().await.expect("dump"),
+        before,
+        "unchanged after a refused reload"
+    );
+
+    // A moderator with a broken CSV: errors naming lines; nothing changes.
+    let broken =
+        b"Unnamed: 0,title,url,length,publish_date,transcript,total_words,summary,questions\n\
+                   0,Broken,not a url,abc,2023-99-99,\"unterminated\n"
+            .to_vec();
+    let i = reload(&bot, &Actor::new(11, "32", &[]), "broken.csv", broken);
+    bot.dispatch_acked(&i).await;
+    let key = (i.token.clone(), "@original".to_string());
+    let msg = bot
+        .fake
+        .wait_until("the reload error report", SECS(10), |s| {
+            s.messages
+                .get(&key)
+                .filter(|m| m["flags"].as_u64().unwrap_or(0) & 128 == 0)
+                .cloned()
+        })
+        .await;
+    let text = msg.to_string().to_lowercase();
+    assert!(
+        text.contains("line") || text.contains("row"),
+        "errors name the line/row: {text}"
+    );
+    assert!(
+        text.chars().any(|c| c.is_ascii_digit()),
+        "with numbers: {text}"
+    );
+    assert_eq!(
+        bot.app.store.dump().await.expect("dump"),
+        before,
+        "unchanged after a broken file"
+    );
+
+    // A moderator with a good file: report, and the store now has one episode fewer.
+    let i = reload(
+        &bot,
+        &Actor::new(12, "32", &[]),
+        "good.csv",
+        shipped_minus_last(),
+    );
+    bot.dispatch_acked(&i).await;
+    bot.fake
+        .wait_until("the reload report", SECS(20), |s| {
+            s.edits
+                .iter()
+                .any(|e| e.token == i.token && e.status == 200)
+                .then_some(())
+        })
+        .await;
+    assert_eq!(
+        bot.app.store.episode_count().await.expect("count"),
+        count - 1
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_gateway_drop_rest_429_500_and_llm_failure() {
+    let bot = Bot::start(LlmSettings::default(), &[]).await;
+
+    // Gateway drop → reconnect → next interaction answered.
+    assert!(bot.fake.close_gateway(4000));
+    bot.fake.wait_ready_connection(2, SECS(10)).await;
+    assert!(bot.fake.drop_gateway_tcp());
+    bot.fake.wait_ready_connection(3, SECS(10)).await;
+    let i = bot.ask(QUESTION, 20);
+    bot.dispatch_acked(&i).await;
+    bot.wait_original(&i, SECS(20), is_final_answer).await;
+
+    // REST 429 once on the callback → the callback still arrives in time.
+    bot.fake.fail_next(
+        1,
+        |m, p| m == "POST" && p.ends_with("/callback"),
+        Fault::RateLimited {
+            retry_after: 0.2,
+            global: false,
+        },
+    );
+    let i = bot.ask(QUESTION, 21);
+    bot.dispatch_acked(&i).await;
+    bot.wait_original(&i, SECS(20), is_final_answer).await;
+
+    // REST 500 on an edit → the final state is still reached.
+    bot.fake.fail_next(
+        1,
+        |m, p| m == "PATCH" && p.contains("/messages/"),
+        Fault::ServerError,
+    );
+    let i = bot.ask(QUESTION, 22);
+    bot.dispatch_acked(&i).await;
+    bot.wait_original(&i, SECS(20), is_final_answer).await;
+
+    // The LLM fails → quoted excerpts.
+    bot.llm.fail_next(usize::MAX, LlmFault::ServerError);
+    let i = bot.ask(QUESTION, 23);
+    bot.dispatch_acked(&i).await;
+    let m = bot.wait_original(&i, SECS(30), is_final_answer).await;
+    assert!(
+        m.to_string().contains("Quoted excerpts"),
+        "extractive fallback: {m}"
+    );
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_300_asks_at_once_are_all_deferred_in_time_and_answered() {
+    let llm = LlmSettings {
+        latency: Duration::from_millis(500),
+        ..LlmSettings::default()
+    };
+    let bot = Bot::start(llm, &[]).await;
+    let started = Instant::now();
+    let asks: Vec<Interaction> = (0..300).map(|n| bot.ask(QUESTION, 1_000 + n)).collect();
+    for i in &asks {
+        bot.fake.dispatch(i);
+    }
+    let ids: Vec<String> = asks.iter().map(|i| i.id.clone()).collect();
+    let acks = bot
+        .fake
+        .wait_until("300 acknowledgements", SECS(10), |s| {
+            let acked: Vec<Duration> = ids
+                .iter()
+                .filter_map(|id| {
+                    s.callbacks
+                        .iter()
+                        .find(|c| &c.interaction_id == id && c.status == 204)
+                })
+                .map(|c| c.latency)
+                .collect();
+            (acked.len() == ids.len()).then_some(acked)
+        })
+        .await;
+    let slowest = acks.iter().max().copied().unwrap_or_default();
+    let tokens: Vec<String> = asks.iter().map(|i| i.token.clone()).collect();
+    bot.fake
+        .wait_until("300 final answers", SECS(180), |s| {
+            tokens
+                .iter()
+                .all(|t| {
+                    s.messages
+                        .get(&(t.clone(), "@original".into()))
+                        .is_some_and(is_final_answer)
+                })
+                .then_some(())
+        })
+        .await;
+    eprintln!(
+        "300 asks: slowest ack {slowest:?}, all answered after {:?}",
+        started.elapsed()
+    );
+    assert!(slowest < SECS(3), "slowest ack {slowest:?}");
+    let late = bot
+        .fake
+        .with(|s| s.callbacks.iter().filter(|c| c.status != 204).count());
+    assert_eq!(late, 0, "no late or duplicate callbacks");
+    bot.shutdown().await;
+}

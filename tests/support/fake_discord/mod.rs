@@ -1,0 +1,484 @@
+//! An in-process fake Discord (REST v10 + gateway) on 127.0.0.1, for end-to-end tests.
+//!
+//! ```ignore
+//! let fake = FakeDiscord::start().await;
+//! // point the bot at fake.base_url() (HttpBuilder::proxy) with token fake.token()
+//! fake.wait_ready(Duration::from_secs(5)).await;
+//! let i = fake.command_interaction("ask", json!([{"name":"question","type":3,"value":"hi"}]), &Actor::member(1));
+//! fake.dispatch(&i);
+//! let cb = fake.wait_for_callback(&i.id, Duration::from_secs(3)).await;
+//! ```
+//! Everything the bot sends is recorded (`requests`, `gateway_frames`, `callbacks_for`, `edits_for`);
+//! faults are armed with `fail_next`, `close_gateway`, `drop_gateway_tcp`.
+
+pub mod gateway;
+pub mod payloads;
+pub mod rest;
+pub mod state;
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+#[allow(unused_imports)]
+pub use payloads::{
+    Actor, APPLICATION_ID, BOT_USER_ID, CHANNEL_ID, GUILD_ID, PERMS_MEMBER, PERMS_MODERATOR,
+};
+#[allow(unused_imports)]
+pub use state::{
+    Callback, Connection, Dispatched, Edit, Fault, GatewayFrame, Inner, RecordedRequest,
+    ResumePolicy,
+};
+use state::{FaultRule, GatewayCommand, Shared};
+
+/// Knobs fixed at start.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub token: String,
+    pub heartbeat_interval_ms: u64,
+    /// Callbacks later than this after dispatch get 404 "Unknown interaction" (as Discord does at 3 s).
+    pub callback_deadline: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            token: "test-token".into(),
+            heartbeat_interval_ms: 1_000,
+            callback_deadline: Some(Duration::from_secs(3)),
+        }
+    }
+}
+
+/// An interaction built by a helper, ready to `dispatch`.
+#[derive(Debug, Clone)]
+pub struct Interaction {
+    pub id: String,
+    pub token: String,
+    pub payload: Value,
+}
+
+/// Handle to a running fake; clone freely (all clones share one recording).
+#[derive(Clone)]
+pub struct FakeDiscord {
+    shared: Arc<Shared>,
+    opts: Options,
+    base_url: String,
+    ws_url: String,
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(opts: Options) -> FakeDiscord {
+        let shared = Arc::new(Shared::new());
+        let http = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake REST");
+        let ws = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake gateway");
+        let base_url = format!("http://{}", http.local_addr().expect("REST addr"));
+        let ws_url = format!("ws://{}", ws.local_addr().expect("gateway addr"));
+        let ctx = rest::Ctx {
+            shared: shared.clone(),
+            token: opts.token.clone(),
+            ws_url: ws_url.clone(),
+            base_url: base_url.clone(),
+            callback_deadline: opts.callback_deadline,
+        };
+        tokio::spawn(async move {
+            let _ = axum::serve(http, rest::router(ctx)).await;
+        });
+        let gw = gateway::GatewayCfg {
+            shared: shared.clone(),
+            ws_url: ws_url.clone(),
+            heartbeat_interval_ms: opts.heartbeat_interval_ms,
+        };
+        tokio::spawn(gateway::serve(ws, gw));
+        FakeDiscord {
+            shared,
+            opts,
+            base_url,
+            ws_url,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` — give this to `HttpBuilder::proxy` / `DISCORD_API_BASE`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn ws_url(&self) -> &str {
+        &self.ws_url
+    }
+
+    pub fn token(&self) -> &str {
+        &self.opts.token
+    }
+
+    // ---- reading the recording -------------------------------------------------------------
+
+    /// Run `f` on the recording under its lock (do not block inside).
+    pub fn with<T>(&self, f: impl FnOnce(&Inner) -> T) -> T {
+        f(&self.shared.lock())
+    }
+
+    /// Poll `f` until it yields `Some`, or panic after `timeout` naming `what`.
+    pub async fn wait_until<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut f: impl FnMut(&Inner) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = f(&self.shared.lock()) {
+                return v;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "fake discord: timed out after {timeout:?} waiting for {what}\n{}",
+                    self.summary()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// A short dump of the recording for failure messages.
+    pub fn summary(&self) -> String {
+        let s = self.shared.lock();
+        let mut out = format!(
+            "connections: {}, identifies: {}, resumes: {}, live_ready: {}\nlast requests:\n",
+            s.connections.len(),
+            s.identifies.len(),
+            s.resumes.len(),
+            s.live_ready
+        );
+        for r in s.requests.iter().rev().take(15).rev() {
+            let body = r.body.to_string();
+            let body: String = body.chars().take(200).collect();
+            out += &format!(
+                "  {} {} -> {} {:?} {body}\n",
+                r.method, r.path, r.status, r.fault
+            );
+        }
+        out
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.with(|s| s.requests.clone())
+    }
+
+    pub async fn wait_for_request(
+        &self,
+        pred: impl Fn(&RecordedRequest) -> bool,
+        timeout: Duration,
+    ) -> RecordedRequest {
+        self.wait_until("a matching request", timeout, |s| {
+            s.requests.iter().find(|r| pred(r)).cloned()
+        })
+        .await
+    }
+
+    pub fn gateway_frames(&self) -> Vec<GatewayFrame> {
+        self.with(|s| s.frames.clone())
+    }
+
+    pub fn connections(&self) -> Vec<Connection> {
+        self.with(|s| s.connections.clone())
+    }
+
+    pub fn identify_count(&self) -> usize {
+        self.with(|s| s.identifies.len())
+    }
+
+    pub fn resume_count(&self) -> usize {
+        self.with(|s| s.resumes.len())
+    }
+
+    /// The `d` of the first IDENTIFY (waits up to 10 s for it).
+    pub async fn identify_payload(&self) -> Value {
+        self.wait_until("IDENTIFY", Duration::from_secs(10), |s| {
+            s.identifies.first().cloned()
+        })
+        .await
+    }
+
+    /// Wait until a gateway session is ready (after READY or RESUMED).
+    pub async fn wait_ready(&self, timeout: Duration) {
+        self.wait_until("a ready gateway session", timeout, |s| {
+            s.live_ready.then_some(())
+        })
+        .await
+    }
+
+    /// Wait until connection number `n` (1-based) is ready — i.e. the client reconnected.
+    pub async fn wait_ready_connection(&self, n: u64, timeout: Duration) -> Connection {
+        let what = format!("gateway connection #{n} to be ready");
+        self.wait_until(&what, timeout, |s| {
+            let live = s.live.as_ref().map(|(id, _)| *id);
+            (s.live_ready && live >= Some(n))
+                .then(|| s.connections.last().cloned())
+                .flatten()
+        })
+        .await
+    }
+
+    /// All registered commands, guild and global.
+    pub fn registered_commands(&self) -> Vec<Value> {
+        self.with(|s| s.commands.values().flatten().cloned().collect())
+    }
+
+    pub fn guild_commands(&self) -> Vec<Value> {
+        self.with(|s| {
+            s.commands
+                .get(&Some(GUILD_ID.to_string()))
+                .cloned()
+                .unwrap_or_default()
+        })
+    }
+
+    pub async fn wait_for_commands(&self, timeout: Duration) -> Vec<Value> {
+        self.wait_until("command registration", timeout, |s| {
+            let all: Vec<Value> = s.commands.values().flatten().cloned().collect();
+            (!all.is_empty()).then_some(all)
+        })
+        .await
+    }
+
+    pub fn callbacks_for(&self, interaction_id: &str) -> Vec<Callback> {
+        self.with(|s| {
+            s.callbacks
+                .iter()
+                .filter(|c| c.interaction_id == interaction_id)
+                .cloned()
+                .collect()
+        })
+    }
+
+    /// The first accepted (204) callback for the interaction.
+    pub async fn wait_for_callback(&self, interaction_id: &str, timeout: Duration) -> Callback {
+        let what = format!("callback for interaction {interaction_id}");
+        self.wait_until(&what, timeout, |s| {
+            s.callbacks
+                .iter()
+                .find(|c| c.interaction_id == interaction_id && c.status == 204)
+                .cloned()
+        })
+        .await
+    }
+
+    /// Creates/edits/deletes of the interaction's webhook messages, in arrival order.
+    pub fn edits_for(&self, token: &str) -> Vec<Edit> {
+        self.with(|s| {
+            s.edits
+                .iter()
+                .filter(|e| e.token == token)
+                .cloned()
+                .collect()
+        })
+    }
+
+    pub async fn wait_for_edit(
+        &self,
+        token: &str,
+        pred: impl Fn(&Edit) -> bool,
+        timeout: Duration,
+    ) -> Edit {
+        self.wait_until("a matching message edit", timeout, |s| {
+            s.edits
+                .iter()
+                .find(|e| e.token == token && pred(e))
+                .cloned()
+        })
+        .await
+    }
+
+    /// The interaction's `@original` message as it stands now.
+    pub fn original_message(&self, token: &str) -> Option<Value> {
+        self.with(|s| {
+            s.messages
+                .get(&(token.to_string(), "@original".to_string()))
+                .cloned()
+        })
+    }
+
+    pub fn dispatched(&self, interaction_id: &str) -> Option<Dispatched> {
+        self.with(|s| s.dispatched.get(interaction_id).cloned())
+    }
+
+    // ---- building and dispatching interactions -------------------------------------------
+
+    fn command_id(&self, name: &str) -> String {
+        self.with(|s| {
+            s.commands
+                .values()
+                .flatten()
+                .find(|c| c["name"] == name)
+                .and_then(|c| c["id"].as_str().map(String::from))
+        })
+        .unwrap_or_else(|| self.shared.snowflake())
+    }
+
+    fn new_interaction(&self, kind: u64, data: Value, actor: &Actor) -> Interaction {
+        let id = self.shared.snowflake();
+        let token = format!("itok{id}");
+        let payload = payloads::interaction(&id, &token, kind, data, actor);
+        Interaction { id, token, payload }
+    }
+
+    /// Slash command (type 2). `options` in Discord's shape: `[{"name","type","value"}]`.
+    pub fn command_interaction(&self, name: &str, options: Value, actor: &Actor) -> Interaction {
+        self.command_interaction_with(name, options, None, actor)
+    }
+
+    /// Slash command with `data.resolved` (e.g. `{"attachments": {id: attachment}}`).
+    pub fn command_interaction_with(
+        &self,
+        name: &str,
+        options: Value,
+        resolved: Option<Value>,
+        actor: &Actor,
+    ) -> Interaction {
+        let data = payloads::command_data(&self.command_id(name), name, options, resolved);
+        self.new_interaction(2, data, actor)
+    }
+
+    /// Autocomplete (type 4): mark the option being typed with `"focused": true`.
+    pub fn autocomplete_interaction(
+        &self,
+        name: &str,
+        options: Value,
+        actor: &Actor,
+    ) -> Interaction {
+        let data = payloads::command_data(&self.command_id(name), name, options, None);
+        self.new_interaction(4, data, actor)
+    }
+
+    /// Component (type 3) on `message`: a button (`values: None`) or string select (`Some`).
+    pub fn component_interaction(
+        &self,
+        custom_id: &str,
+        values: Option<Vec<String>>,
+        message: Value,
+        actor: &Actor,
+    ) -> Interaction {
+        let data = match &values {
+            None => json!({"custom_id": custom_id, "component_type": 2}),
+            Some(v) => json!({"custom_id": custom_id, "component_type": 3, "values": v}),
+        };
+        let mut i = self.new_interaction(3, data, actor);
+        i.payload["message"] = message.clone();
+        let mut s = self.shared.lock();
+        s.messages
+            .insert((i.token.clone(), "@original".into()), message);
+        drop(s);
+        i
+    }
+
+    /// A full Message object (for a component interaction's `message`).
+    pub fn message(&self, fields: Value) -> Value {
+        payloads::message(&self.shared.snowflake(), &fields)
+    }
+
+    /// Store a file the bot can download; returns the attachment object for `resolved`.
+    pub fn add_attachment(&self, filename: &str, bytes: Vec<u8>) -> Value {
+        let id = self.shared.snowflake();
+        let name = format!("{id}-{filename}");
+        let url = rest::attachment_url(&self.base_url, &name);
+        let att = payloads::attachment(&id, filename, bytes.len(), &url);
+        self.shared.lock().attachments.insert(name, bytes);
+        att
+    }
+
+    /// Send INTERACTION_CREATE (queued until a session is ready).
+    pub fn dispatch(&self, i: &Interaction) {
+        {
+            let mut s = self.shared.lock();
+            s.token_to_interaction.insert(i.token.clone(), i.id.clone());
+            s.dispatched.insert(
+                i.id.clone(),
+                Dispatched {
+                    id: i.id.clone(),
+                    token: i.token.clone(),
+                    kind: i.payload["type"].as_u64().unwrap_or(0),
+                    at: Instant::now(),
+                    payload: i.payload.clone(),
+                },
+            );
+        }
+        self.dispatch_event("INTERACTION_CREATE", i.payload.clone());
+    }
+
+    /// Send any dispatch event (queued until a session is ready).
+    pub fn dispatch_event(&self, t: &str, d: Value) {
+        let mut s = self.shared.lock();
+        if s.live_ready {
+            if let Some((_, tx)) = &s.live {
+                if tx
+                    .send(GatewayCommand::Dispatch {
+                        t: t.into(),
+                        d: d.clone(),
+                    })
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+        }
+        s.pending.push((t.into(), d));
+    }
+
+    // ---- faults ---------------------------------------------------------------------------
+
+    /// The next `n` requests for which `matcher(method, path)` holds get `fault`
+    /// (`path` without the `/api/v10` prefix).
+    pub fn fail_next(
+        &self,
+        n: usize,
+        matcher: impl Fn(&str, &str) -> bool + Send + Sync + 'static,
+        fault: Fault,
+    ) {
+        self.shared.lock().faults.push(FaultRule {
+            remaining: n,
+            matcher: Box::new(matcher),
+            fault,
+        });
+    }
+
+    fn gateway_command(&self, cmd: GatewayCommand) -> bool {
+        self.with(|s| s.live.as_ref().is_some_and(|(_, tx)| tx.send(cmd).is_ok()))
+    }
+
+    /// Send a close frame with `code` and end the connection. Returns false if none was live.
+    pub fn close_gateway(&self, code: u16) -> bool {
+        self.gateway_command(GatewayCommand::Close(code))
+    }
+
+    /// Drop the TCP stream without a close frame.
+    pub fn drop_gateway_tcp(&self) -> bool {
+        self.gateway_command(GatewayCommand::DropTcp)
+    }
+
+    /// Send op 9 (invalid session).
+    pub fn invalidate_session(&self, resumable: bool) -> bool {
+        self.gateway_command(GatewayCommand::InvalidSession(resumable))
+    }
+
+    /// Send op 7 (reconnect).
+    pub fn request_reconnect(&self) -> bool {
+        self.gateway_command(GatewayCommand::Reconnect)
+    }
+
+    pub fn set_resume_policy(&self, p: ResumePolicy) {
+        self.shared.lock().resume_policy = p;
+    }
+}
