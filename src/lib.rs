@@ -3,6 +3,7 @@
 //! The core (dataset → store → retrieve → answer) knows nothing of Discord; `discord` only translates.
 
 pub mod answer;
+pub mod bench;
 pub mod chunk;
 pub mod cite;
 pub mod config;
