@@ -3,6 +3,7 @@
 //! The core (dataset → store → retrieve → answer) knows nothing of Discord; `discord` only translates.
 
 pub mod answer;
+pub mod bench;
 pub mod chunk;
 pub mod cite;
 pub mod config;
@@ -64,9 +65,11 @@ impl App {
         progress: &ProgressBar,
     ) -> Result<ReloadReport, ReloadError> {
         let owned = paths.to_vec();
+        let started = std::time::Instant::now();
         let parsed = tokio::task::spawn_blocking(move || load_all(&owned))
             .await
             .unwrap_or_else(|e| Err(io_error(paths, e).into()));
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "parsed");
         let source = paths
             .iter()
             .map(|p| p.display().to_string())

@@ -93,6 +93,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure import, search, answer and memory figures on a corpus CSV (see README "Performance")
+    Bench {
+        /// Corpus in the dataset schema (.csv or .csv.gz), e.g. ../shared/corpus/changelog.csv.gz
+        corpus: PathBuf,
+        /// Corpus sizes (first N episodes), comma-separated
+        #[arg(long, value_delimiter = ',', default_values_t = gdbot::bench::DEFAULT_SIZES)]
+        sizes: Vec<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Internal (used by `bench`): open DATABASE_URL, search once, idle 1 s, print VmRSS
+    #[command(hide = true)]
+    BenchIdle,
 }
 
 #[tokio::main]
@@ -115,6 +128,28 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Bench {
+            corpus,
+            sizes,
+            json,
+        } => {
+            let report =
+                gdbot::bench::run(corpus, sizes, |step| eprintln!("bench: {step}")).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::BenchIdle => {
+            let url = std::env::var("DATABASE_URL").context("bench-idle needs DATABASE_URL")?;
+            println!("VmRSS_kB {}", gdbot::bench::idle(&url).await?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     let config = Config::from_env()?;
     if matches!(cli.command, Command::Serve) && config.discord.token.is_none() {
         // Before opening anything or touching the network.
@@ -137,7 +172,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         eprintln!("First use: imported the dataset. {report}");
     }
     match cli.command {
-        Command::Import { .. } => unreachable!("handled above"),
+        Command::Import { .. } | Command::Bench { .. } | Command::BenchIdle => {
+            unreachable!("handled above")
+        }
         Command::Serve => {
             // serve closes the store itself once in-flight interactions are done.
             gdbot::discord::serve(app, shutdown_signal()).await?;

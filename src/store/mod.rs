@@ -1,5 +1,6 @@
 //! The only place with SQL: opening the database, atomic reloads, lookups and full-text search.
 
+mod bulk;
 mod episodes;
 mod log;
 mod reload;

@@ -8,11 +8,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Sqlite, Transaction};
 
-use super::{Store, StoreError, NOW};
+use super::{bulk, Store, StoreError, NOW};
 use crate::{
     chunk,
     dataset::{Dataset, DatasetError, Episode},
-    fold::fold,
 };
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -79,9 +78,6 @@ impl From<sqlx::Error> for ReloadError {
         ReloadError::Store(StoreError::Sql(e))
     }
 }
-
-/// Rows per multi-row INSERT (well under SQLite's bound-parameter limit).
-const BATCH_ROWS: usize = 200;
 
 impl Store {
     /// Replace the stored dataset with `dataset` (or only compute the report when `dry_run`).
@@ -153,22 +149,21 @@ impl Store {
                 .collect();
         }
         progress.set_length(to_insert.len() as u64);
-        let mut next_passage: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM passages")
-                .fetch_one(&mut *tx)
-                .await?;
-        for (ep, hash) in &to_insert {
-            next_passage = insert_episode(&mut tx, ep, hash, next_passage).await?;
-            progress.inc(1);
-        }
+        let started = std::time::Instant::now();
+        bulk::insert_all(&mut tx, &to_insert, progress).await?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "inserted");
         if !to_insert.is_empty() || deletes {
             // Merge index segments after a bulk change: fewer b-trees for every later query.
+            // At 2,048 episodes: 0.9 s of import for ~30 % faster searches (README "Performance").
             sqlx::query("INSERT INTO passages_fts(passages_fts) VALUES('optimize')")
                 .execute(&mut *tx)
                 .await?;
+            bulk::set_merge(&mut tx, bulk::DEFAULT_MERGE).await?;
         }
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "optimized");
         insert_log(&mut tx, &report, "ok", None).await?;
         tx.commit().await?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
         progress.finish_and_clear();
         Ok(report)
     }
@@ -232,101 +227,6 @@ async fn clear_all(tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> 
         sqlx::query(sql).execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// Insert one episode with its questions, passages and index rows; returns the next passage id.
-async fn insert_episode(
-    tx: &mut Transaction<'_, Sqlite>,
-    ep: &Episode,
-    hash: &str,
-    mut next_passage: i64,
-) -> Result<i64, sqlx::Error> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO episodes (episode_id, url, title, publish_date, length_s, total_words, transcript, summary, search_title, content_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&ep.episode_id)
-    .bind(&ep.url)
-    .bind(&ep.title)
-    .bind(&ep.publish_date)
-    .bind(ep.length_s)
-    .bind(ep.total_words)
-    .bind(&ep.transcript)
-    .bind(&ep.summary)
-    .bind(fold(&ep.title))
-    .bind(hash)
-    .fetch_one(&mut **tx)
-    .await?;
-    for (batch_no, batch) in ep.questions.chunks(BATCH_ROWS).enumerate() {
-        let sql = multi_row(
-            "INSERT INTO questions (episode, position, text) VALUES ",
-            3,
-            batch.len(),
-        );
-        let mut q = sqlx::query(&sql);
-        for (i, text) in batch.iter().enumerate() {
-            q = q
-                .bind(id)
-                .bind((batch_no * BATCH_ROWS + i) as i64)
-                .bind(text);
-        }
-        q.execute(&mut **tx).await?;
-    }
-    sqlx::query("INSERT INTO episodes_fts (rowid, title, summary, questions) VALUES (?, ?, ?, ?)")
-        .bind(id)
-        .bind(&ep.title)
-        .bind(ep.summary.as_deref().unwrap_or(""))
-        .bind(ep.questions.join("\n"))
-        .execute(&mut **tx)
-        .await?;
-    let bounds = chunk::word_bounds(&ep.transcript);
-    let spans = chunk::spans(bounds.len());
-    for batch in spans.chunks(BATCH_ROWS) {
-        let sql = multi_row(
-            "INSERT INTO passages (id, episode, start_word, end_word) VALUES ",
-            4,
-            batch.len(),
-        );
-        let fts_sql = multi_row(
-            "INSERT INTO passages_fts (rowid, text) VALUES ",
-            2,
-            batch.len(),
-        );
-        let mut q = sqlx::query(&sql);
-        let mut fts = sqlx::query(&fts_sql);
-        for (i, s) in batch.iter().enumerate() {
-            let pid = next_passage + i as i64;
-            q = q
-                .bind(pid)
-                .bind(id)
-                .bind(s.start_word as i64)
-                .bind(s.end_word as i64);
-            fts = fts.bind(pid).bind(chunk::slice(
-                &ep.transcript,
-                &bounds,
-                s.start_word,
-                s.end_word,
-            ));
-        }
-        q.execute(&mut **tx).await?;
-        fts.execute(&mut **tx).await?;
-        next_passage += batch.len() as i64;
-    }
-    Ok(next_passage)
-}
-
-/// `PREFIX (?,?,…),(?,?,…)…` with `rows` groups of `cols` placeholders.
-fn multi_row(prefix: &str, cols: usize, rows: usize) -> String {
-    let group = format!("({})", vec!["?"; cols].join(","));
-    let mut s = String::with_capacity(prefix.len() + rows * (group.len() + 1));
-    s.push_str(prefix);
-    for i in 0..rows {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&group);
-    }
-    s
 }
 
 /// Hash of everything stored for an episode plus the chunking scheme.

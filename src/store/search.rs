@@ -150,6 +150,23 @@ impl Store {
         Ok(out)
     }
 
+    /// How many passages match `fts_match`, counting no further than `cap` (a rowid-only scan of
+    /// the doclists, no ranking: cheap even for very common terms).
+    pub async fn passage_matches_capped(
+        conn: &mut SqliteConnection,
+        fts_match: &str,
+        cap: usize,
+    ) -> Result<usize, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM passages_fts WHERE passages_fts MATCH ?1 LIMIT ?2)",
+        )
+        .bind(fts_match)
+        .bind(cap as i64)
+        .fetch_one(conn)
+        .await?;
+        Ok(n as usize)
+    }
+
     /// Number of passages (for normalising scores and reports).
     pub async fn passage_count(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM passages")
