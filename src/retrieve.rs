@@ -73,6 +73,10 @@ pub struct Tuning {
     pub episode_passages: f64,
     /// Weight of the episode's title/summary/questions match.
     pub episode_text: f64,
+    /// Terms matching more passages than this are left out of the passage query when rarer terms
+    /// remain: BM25 gives them little weight, yet ranking every passage they match dominated search
+    /// time at 2,048 episodes (332k passages). See README "Performance" for the measurements.
+    pub common_term_passages: usize,
     /// How many of an episode's best passages make its aggregate.
     pub top_per_episode: usize,
     /// BM25 column weights for title, summary, questions.
@@ -86,6 +90,7 @@ impl Default for Tuning {
             neighbour: 0.0,
             episode_passages: 0.6,
             episode_text: 0.4,
+            common_term_passages: 16_000,
             top_per_episode: 3,
             columns: [2.0, 1.0, 1.0],
         }
@@ -108,6 +113,7 @@ impl Tuning {
                 "neighbour" => self.neighbour = v,
                 "episode_passages" => self.episode_passages = v,
                 "episode_text" => self.episode_text = v,
+                "common" => self.common_term_passages = v as usize,
                 "top_per_episode" => self.top_per_episode = v as usize,
                 "title" => self.columns[0] = v,
                 "summary" => self.columns[1] = v,
@@ -151,7 +157,7 @@ pub async fn search(
         ),
     };
     let passage_expr = if episode.is_none() {
-        candidate_query(&mut tx, &terms, &expr).await?
+        candidate_query(&mut tx, &terms, &expr, t.common_term_passages).await?
     } else {
         expr.clone()
     };
@@ -199,27 +205,20 @@ pub async fn search(
     Ok(SearchResult { hits, coverage })
 }
 
-/// Terms matching more passages than this are left out of the passage query when rarer terms
-/// remain: BM25 gives them little weight, yet ranking every passage they match dominated search
-/// time at 2,048 episodes (332k passages). 16,000 leaves `gdbot eval` unchanged on the dataset and
-/// with the 299 Practical AI distractors (8,000 cost 0.933 → 0.914 ep_at_1 there); see README.
-/// Episode-level matching (title/summary/questions) still uses every term.
-pub const COMMON_TERM_PASSAGES: usize = 16_000;
-
-/// The passage MATCH expression without very common terms (all terms when every one is common).
+/// The passage MATCH expression without the terms that match more than `common` passages (all
+/// terms when every one is that common). Episode-level matching still uses every term.
 async fn candidate_query(
     conn: &mut sqlx::SqliteConnection,
     terms: &[String],
     full: &str,
+    common: usize,
 ) -> Result<String, RetrieveError> {
     let mut rare = Vec::with_capacity(terms.len());
     for t in terms {
         let Some(one) = fts_query(std::slice::from_ref(t)) else {
             continue;
         };
-        if Store::passage_matches_capped(conn, &one, COMMON_TERM_PASSAGES + 1).await?
-            <= COMMON_TERM_PASSAGES
-        {
+        if Store::passage_matches_capped(conn, &one, common + 1).await? <= common {
             rare.push(t.clone());
         }
     }
