@@ -29,7 +29,8 @@ echo "sqlite3: $(command -v sqlite3 >/dev/null && sqlite3 -version | cut -d' ' -
 
 # The first N records of the corpus (CSV-aware: transcripts are quoted fields), same header.
 subset() { # N OUT
-    case "$CORPUS" in *.gz) zcat "$CORPUS" ;; *) cat "$CORPUS" ;; esac | python3 -c '
+    # (the reader stops early: ignore the SIGPIPE this gives zcat/cat under pipefail)
+    { case "$CORPUS" in *.gz) zcat "$CORPUS" ;; *) cat "$CORPUS" ;; esac || true; } | python3 -c '
 import csv, sys
 csv.field_size_limit(sys.maxsize)
 n = int(sys.argv[1]); out = csv.writer(open(sys.argv[2], "w", newline=""))

@@ -106,6 +106,9 @@ enum Command {
     /// Internal (used by `bench`): open DATABASE_URL, search once, idle 1 s, print VmRSS
     #[command(hide = true)]
     BenchIdle,
+    /// Internal (used by `bench`): `import PATH`, then print this process's peak RSS (VmHWM)
+    #[command(hide = true)]
+    BenchImport { path: PathBuf },
 }
 
 #[tokio::main]
@@ -164,6 +167,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     {
         return import(&app, paths, *dry_run, *json).await;
     }
+    if let Command::BenchImport { path } = &cli.command {
+        // VmHWM, not the parent's wait4 ru_maxrss: on Linux that also counts the parent's memory
+        // at spawn time (the vfork'd child shares it until exec).
+        let code = import(&app, std::slice::from_ref(path), false, false).await?;
+        println!("VmHWM_kB {}", gdbot::bench::peak_rss_kb().unwrap_or(0));
+        return Ok(code);
+    }
     if let Some(report) = app
         .ensure_dataset()
         .await
@@ -172,7 +182,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         eprintln!("First use: imported the dataset. {report}");
     }
     match cli.command {
-        Command::Import { .. } | Command::Bench { .. } | Command::BenchIdle => {
+        Command::Import { .. }
+        | Command::Bench { .. }
+        | Command::BenchIdle
+        | Command::BenchImport { .. } => {
             unreachable!("handled above")
         }
         Command::Serve => {

@@ -73,16 +73,26 @@ fn run(
     })
 }
 
-/// `gdbot import CSV` into `db` (a fresh file) in a child process.
+/// `gdbot import CSV` into `db` (a fresh file) in a child process (`bench-import`, which also
+/// reports its own peak RSS: the child's `ru_maxrss` would include this process's memory).
 pub fn import(csv: &Path, db: &Path, log: &Path) -> Result<ChildRun, BenchError> {
     let exe = std::env::current_exe().map_err(|e| BenchError::io(Path::new("current_exe"), e))?;
     let mut cmd = Command::new(exe);
-    cmd.arg("import")
+    cmd.arg("bench-import")
         .arg(csv)
         .env("DATABASE_URL", sqlite_url(db))
         .env_remove("OPENAI_API_KEY")
         .env("RUST_LOG", "warn");
-    run(cmd, None, log, "gdbot import")
+    let mut run = run(cmd, None, log, "gdbot import")?;
+    let out = std::fs::read_to_string(log).map_err(|e| BenchError::io(log, e))?;
+    if let Some(kb) = out
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM_kB "))
+        .and_then(|v| v.trim().parse().ok())
+    {
+        run.peak_rss_kb = kb;
+    }
+    Ok(run)
 }
 
 /// Whether a `sqlite3` shell is on PATH.
@@ -130,10 +140,19 @@ pub fn idle_rss_kb(db: &Path, log: &Path) -> Result<u64, BenchError> {
 
 /// This process's resident set (VmRSS) in kB, from /proc/self/status (Linux).
 pub fn vm_rss_kb() -> Option<u64> {
+    proc_status_kb("VmRSS:")
+}
+
+/// This process's peak resident set (VmHWM) in kB.
+pub fn peak_rss_kb() -> Option<u64> {
+    proc_status_kb("VmHWM:")
+}
+
+fn proc_status_kb(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 

@@ -6,6 +6,7 @@
 //! process, and a child `gdbot bench-idle` reports the resident memory of an idle app.
 
 mod child;
+pub use child::peak_rss_kb;
 mod latency;
 mod report;
 mod sample;
