@@ -237,9 +237,11 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
         (eps == 3 && passages == 449 && fts == 449) || (eps == 2 && passages == 272 && fts == 272)
     };
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let last_seen = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let reader = {
         let store = app.store.clone();
         let done = done.clone();
+        let last_seen = last_seen.clone();
         tokio::spawn(async move {
             let mut seen = std::collections::BTreeSet::new();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -268,6 +270,7 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
                     "mixed snapshot: {eps} episodes, {passages} passages, {fts} indexed"
                 );
                 seen.insert(eps);
+                last_seen.store(eps, std::sync::atomic::Ordering::SeqCst);
             }
             seen
         })
@@ -279,7 +282,14 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
             full.clone().into_bytes()
         };
         app.import_bytes(bytes, "flip.csv", false).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        // let the reader see this state before the next reload replaces it (so both are observed)
+        let want = if i % 2 == 0 { 2 } else { 3 };
+        let waited = tokio::time::Instant::now();
+        while last_seen.load(std::sync::atomic::Ordering::SeqCst) != want
+            && waited.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     let seen = reader.await.unwrap();
