@@ -156,11 +156,19 @@ pub async fn search(
                 .ok_or_else(|| RetrieveError::UnknownEpisode(id.clone()))?,
         ),
     };
+    // How many passages each term matches (counted up to just past the common-term threshold).
+    let mut matches = Vec::with_capacity(terms.len());
+    for term in &terms {
+        let one = fts_query(std::slice::from_ref(term)).unwrap_or_default();
+        matches
+            .push(Store::passage_matches_capped(&mut tx, &one, t.common_term_passages + 1).await?);
+    }
     let passage_expr = if episode.is_none() {
-        candidate_query(&mut tx, &terms, &expr, t.common_term_passages).await?
+        candidate_query(&terms, &matches, t.common_term_passages).unwrap_or_else(|| expr.clone())
     } else {
         expr.clone()
     };
+    let total_passages = Store::passage_count_estimate(&mut tx).await?;
     let passages = Store::search_passages(&mut tx, &passage_expr, episode, t.pool).await?;
     let episode_hits = if episode.is_none() {
         Store::search_episodes(&mut tx, &expr, options.use_questions, t.columns, 50).await?
@@ -201,28 +209,33 @@ pub async fn search(
             })
         })
         .collect();
-    let coverage = query::coverage(&terms, hits.iter().take(3).map(|h| h.text.as_str()));
+    // Rare words weigh more: "World Cup" is not covered by passages that only share "won".
+    let weights: Vec<f64> = matches
+        .iter()
+        .map(|&n| {
+            ((total_passages as f64 + 1.0) / (n as f64 + 1.0))
+                .ln()
+                .max(0.1)
+        })
+        .collect();
+    let coverage = query::coverage(
+        &terms,
+        &weights,
+        hits.iter().take(3).map(|h| h.text.as_str()),
+    );
     Ok(SearchResult { hits, coverage })
 }
 
-/// The passage MATCH expression without the terms that match more than `common` passages (all
-/// terms when every one is that common). Episode-level matching still uses every term.
-async fn candidate_query(
-    conn: &mut sqlx::SqliteConnection,
-    terms: &[String],
-    full: &str,
-    common: usize,
-) -> Result<String, RetrieveError> {
-    let mut rare = Vec::with_capacity(terms.len());
-    for t in terms {
-        let Some(one) = fts_query(std::slice::from_ref(t)) else {
-            continue;
-        };
-        if Store::passage_matches_capped(conn, &one, common + 1).await? <= common {
-            rare.push(t.clone());
-        }
-    }
-    Ok(fts_query(&rare).unwrap_or_else(|| full.to_string()))
+/// The passage MATCH expression without the terms that match more than `common` passages
+/// (`None` when every term is that common). Episode-level matching still uses every term.
+fn candidate_query(terms: &[String], matches: &[usize], common: usize) -> Option<String> {
+    let rare: Vec<String> = terms
+        .iter()
+        .zip(matches)
+        .filter(|(_, &n)| n <= common)
+        .map(|(t, _)| t.clone())
+        .collect();
+    fts_query(&rare)
 }
 
 /// Combine passage, neighbour and episode evidence into one score per passage, best first.

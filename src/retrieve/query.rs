@@ -39,21 +39,27 @@ pub fn fts_query(terms: &[String]) -> Option<String> {
     )
 }
 
-/// Share of `terms` that occur (by a crude stem) in `texts`.
-pub fn coverage<'a>(terms: &[String], texts: impl Iterator<Item = &'a str>) -> f64 {
-    if terms.is_empty() {
-        return 0.0;
-    }
+/// Weighted share of `terms` that occur (by a crude stem) in `texts` (`weights[i]` for `terms[i]`).
+pub fn coverage<'a>(
+    terms: &[String],
+    weights: &[f64],
+    texts: impl Iterator<Item = &'a str>,
+) -> f64 {
     let folded: String = texts.map(fold).collect::<Vec<_>>().join(" ");
     let words: std::collections::HashSet<&str> = folded.split(' ').collect();
-    let found = terms
-        .iter()
-        .filter(|t| {
-            let stem = crude_stem(t);
-            words.iter().any(|w| w.starts_with(stem))
-        })
-        .count();
-    found as f64 / terms.len() as f64
+    let (mut found, mut all) = (0.0, 0.0);
+    for (t, w) in terms.iter().zip(weights) {
+        all += w;
+        let stem = crude_stem(t);
+        if words.iter().any(|word| word.starts_with(stem)) {
+            found += w;
+        }
+    }
+    if all > 0.0 {
+        found / all
+    } else {
+        0.0
+    }
 }
 
 /// A prefix that inflections share ("training", "trained" → "train"): strip a common suffix,
@@ -254,10 +260,15 @@ mod tests {
     #[test]
     fn coverage_uses_crude_stems() {
         let terms = query_terms("training diffusion models");
+        let even = [1.0; 3];
         assert_eq!(
-            coverage(&terms, ["we trained a diffusion model"].into_iter()),
+            coverage(&terms, &even, ["we trained a diffusion model"].into_iter()),
             1.0
         );
-        assert!(coverage(&terms, ["nothing relevant here"].into_iter()) < 0.01);
+        assert!(coverage(&terms, &even, ["nothing relevant here"].into_iter()) < 0.01);
+        // the rare word counts more than the common ones
+        let weighted = [1.0, 6.0, 1.0];
+        let c = coverage(&terms, &weighted, ["training models"].into_iter());
+        assert!((c - 0.25).abs() < 1e-9, "{c}");
     }
 }

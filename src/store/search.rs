@@ -167,6 +167,15 @@ impl Store {
         Ok(n as usize)
     }
 
+    /// About how many passages there are (ids are dense after a reload): a cheap index lookup.
+    pub async fn passage_count_estimate(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM passages")
+                .fetch_one(conn)
+                .await?,
+        )
+    }
+
     /// Number of passages (for normalising scores and reports).
     pub async fn passage_count(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM passages")

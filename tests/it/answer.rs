@@ -222,17 +222,21 @@ async fn off_topic_questions_are_not_answered_by_the_llm() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeOpenAi::start(says("Invented lasagna facts.")).await;
     let app = llm_app(&dir, &fake, "5").await;
-    let a = app
-        .ask(
-            "What is the best recipe for lasagna with spinach?",
-            None,
-            None,
-        )
-        .await
-        .unwrap();
-    assert!(!a.confident);
-    assert!(a.answer.contains("don't seem to cover"), "{}", a.answer);
-    assert!(a.sources.len() <= 1);
+    for q in [
+        "What is the best recipe for lasagna with spinach?",
+        // shares "won" with the transcripts' "won't", but not the rare words
+        "Who won the 2018 World Cup?",
+        "What did Lukas say about Kubernetes pricing?",
+    ] {
+        let a = app.ask(q, None, None).await.unwrap();
+        assert!(!a.confident, "{q}");
+        assert!(
+            a.answer.contains("don't seem to cover"),
+            "{q}: {}",
+            a.answer
+        );
+        assert!(a.sources.len() <= 1);
+    }
     assert!(
         fake.requests().is_empty(),
         "the LLM must not be asked without evidence"

@@ -32,6 +32,19 @@ async fn three_episode_figures_hold() {
     );
 }
 
+/// Real questions about the episodes are answered, not turned away as "not covered".
+#[tokio::test]
+async fn gold_questions_are_answered_with_confidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_dataset(&dir, &[]).await;
+    let gold: Vec<Gold> = serde_json::from_str(&std::fs::read_to_string(GOLD).unwrap()).unwrap();
+    let mut confident = 0;
+    for g in &gold {
+        confident += app.ask(&g.question, None, None).await.unwrap().confident as usize;
+    }
+    assert!(confident >= 100, "{confident} of {} confident", gold.len());
+}
+
 /// With 299 topically similar Practical AI episodes imported alongside the dataset.
 #[tokio::test]
 async fn figures_hold_among_distractors() {
