@@ -331,11 +331,19 @@ async fn fake_serenity_does_not_retry_429_or_500_itself() {
     let i = ping(&fake, 1);
     fake.dispatch(&i);
     let cb = fake.wait_for_callback(&i.id, SECS(3)).await;
-    let attempts: Vec<_> = fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == format!("/interactions/{}/{}/callback", i.id, i.token))
-        .collect();
+    // (a request is listed once its answer is recorded: wait for both, not just the callback)
+    let path = format!("/interactions/{}/{}/callback", i.id, i.token);
+    let attempts = fake
+        .wait_until("two callback attempts answered", SECS(3), |s| {
+            let a: Vec<_> = s
+                .requests
+                .iter()
+                .filter(|r| r.path == path && r.status != 0)
+                .cloned()
+                .collect();
+            (a.len() >= 2).then_some(a)
+        })
+        .await;
     assert_eq!(attempts.len(), 2, "one 429 then the handler's own retry");
     assert_eq!(attempts[0].status, 429);
     assert!(cb.latency < SECS(3));
@@ -344,6 +352,14 @@ async fn fake_serenity_does_not_retry_429_or_500_itself() {
         errs.iter().any(|e| e.starts_with("defer: status=429")),
         "429 surfaced to the handler: {errs:?}"
     );
+
+    // Let the first ping finish (its edit) before arming the next fault, or the fault could hit it.
+    fake.wait_for_edit(
+        &i.token,
+        |e| e.method == "PATCH" && e.status == 200,
+        SECS(3),
+    )
+    .await;
 
     // 500 on the edit: also surfaced, not retried by serenity.
     fake.fail_next(
@@ -360,10 +376,15 @@ async fn fake_serenity_does_not_retry_429_or_500_itself() {
     )
     .await;
     let patches = fake
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == "PATCH" && r.path.contains(&i.token))
-        .count();
+        .wait_until("two edit attempts answered", SECS(3), |s| {
+            let n = s
+                .requests
+                .iter()
+                .filter(|r| r.method == "PATCH" && r.path.contains(&i.token) && r.status != 0)
+                .count();
+            (n >= 2).then_some(n)
+        })
+        .await;
     assert_eq!(patches, 2, "one 500 then the handler's own retry");
     assert!(
         seen.all().iter().any(|e| e.starts_with("edit: status=500")),
