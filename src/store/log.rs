@@ -63,14 +63,4 @@ impl Store {
         .await?;
         Ok(true)
     }
-
-    /// (up, down) votes of an answer.
-    pub async fn feedback_counts(&self, answer: i64) -> Result<(i64, i64), StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback WHERE answer = ?",
-        )
-        .bind(answer)
-        .fetch_one(&self.pool)
-        .await?)
-    }
 }

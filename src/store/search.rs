@@ -175,11 +175,4 @@ impl Store {
                 .await?,
         )
     }
-
-    /// Number of passages (for normalising scores and reports).
-    pub async fn passage_count(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM passages")
-            .fetch_one(conn)
-            .await?)
-    }
 }
