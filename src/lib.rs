@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod discord;
 pub mod eval;
 pub mod fold;
+pub mod index;
 pub mod retrieve;
 pub mod store;
 
@@ -103,7 +104,11 @@ impl App {
     ) -> Result<ReloadReport, ReloadError> {
         let _one_at_a_time = self.reload_lock.lock().await;
         let result = match parsed {
-            Ok(ds) => self.store.reload(&ds, dry_run, progress).await,
+            Ok(ds) => {
+                self.store
+                    .reload(std::sync::Arc::new(ds), dry_run, progress)
+                    .await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = &result {

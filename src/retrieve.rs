@@ -15,7 +15,8 @@ pub use query::{fts_query, query_terms};
 
 use crate::{
     chunk, cite,
-    store::{PassageHit, Store, StoreError},
+    index::{self, TermQuery, WindowHit},
+    store::{Store, StoreError},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -73,10 +74,6 @@ pub struct Tuning {
     pub episode_passages: f64,
     /// Weight of the episode's title/summary/questions match.
     pub episode_text: f64,
-    /// Terms matching more passages than this are left out of the passage query when rarer terms
-    /// remain: BM25 gives them little weight, yet ranking every passage they match dominated search
-    /// time at 2,048 episodes (332k passages). See README "Performance" for the measurements.
-    pub common_term_passages: usize,
     /// How many of an episode's best passages make its aggregate.
     pub top_per_episode: usize,
     /// BM25 column weights for title, summary, questions.
@@ -90,7 +87,6 @@ impl Default for Tuning {
             neighbour: 0.0,
             episode_passages: 0.6,
             episode_text: 0.4,
-            common_term_passages: 16_000,
             top_per_episode: 3,
             columns: [2.0, 1.0, 1.0],
         }
@@ -113,7 +109,6 @@ impl Tuning {
                 "neighbour" => self.neighbour = v,
                 "episode_passages" => self.episode_passages = v,
                 "episode_text" => self.episode_text = v,
-                "common" => self.common_term_passages = v as usize,
                 "top_per_episode" => self.top_per_episode = v as usize,
                 "title" => self.columns[0] = v,
                 "summary" => self.columns[1] = v,
@@ -147,6 +142,7 @@ pub async fn search(
         });
     };
     let t = options.tuning;
+    let stems = index::query_terms(&terms);
     let mut tx = store.begin_read().await?;
     let episode = match &options.episode {
         None => None,
@@ -156,20 +152,30 @@ pub async fn search(
                 .ok_or_else(|| RetrieveError::UnknownEpisode(id.clone()))?,
         ),
     };
-    // How many passages each term matches (counted up to just past the common-term threshold).
-    let mut matches = Vec::with_capacity(terms.len());
-    for term in &terms {
-        let one = fts_query(std::slice::from_ref(term)).unwrap_or_default();
-        matches
-            .push(Store::passage_matches_capped(&mut tx, &one, t.common_term_passages + 1).await?);
-    }
-    let passage_expr = if episode.is_none() {
-        candidate_query(&terms, &matches, t.common_term_passages).unwrap_or_else(|| expr.clone())
-    } else {
-        expr.clone()
+    let Some(meta) = Store::index_meta(&mut tx).await? else {
+        return Ok(SearchResult {
+            hits: Vec::new(),
+            coverage: 0.0,
+        });
     };
-    let total_passages = Store::passage_count_estimate(&mut tx).await?;
-    let passages = Store::search_passages(&mut tx, &passage_expr, episode, t.pool).await?;
+    let mut unique = stems.clone();
+    unique.sort();
+    unique.dedup();
+    let stored = Store::postings(&mut tx, &unique).await?;
+    let only = match episode {
+        Some(e) => Some(*meta.layout.find_episode(e).ok_or_else(|| {
+            RetrieveError::UnknownEpisode(options.episode.clone().unwrap_or_default())
+        })?),
+        None => None,
+    };
+    let queries: Vec<TermQuery> = stored
+        .iter()
+        .map(|s| TermQuery {
+            windows: s.windows as u32,
+            data: &s.data,
+        })
+        .collect();
+    let passages = index::rank(&meta.layout, meta.stats, &queries, only.as_ref(), t.pool);
     let episode_hits = if episode.is_none() {
         Store::search_episodes(&mut tx, &expr, options.use_questions, t.columns, 50).await?
     } else {
@@ -200,8 +206,8 @@ pub async fn search(
                 url: ep.url.clone(),
                 episode_id: ep.episode_id.clone(),
                 title: ep.title.clone(),
-                start_word: p.start_word,
-                end_word: p.end_word,
+                start_word: p.start_word.into(),
+                end_word: p.end_word.into(),
                 timestamp_s,
                 score: (score * 1000.0).round() / 1000.0,
                 link: cite::link(&ep.url, timestamp_s),
@@ -210,12 +216,16 @@ pub async fn search(
         })
         .collect();
     // Rare words weigh more: "World Cup" is not covered by passages that only share "won".
-    let weights: Vec<f64> = matches
+    let windows_with: HashMap<&str, f64> = stored
         .iter()
-        .map(|&n| {
-            ((total_passages as f64 + 1.0) / (n as f64 + 1.0))
-                .ln()
-                .max(0.1)
+        .map(|s| (s.term.as_str(), s.windows as f64))
+        .collect();
+    let total = meta.stats.windows as f64;
+    let weights: Vec<f64> = stems
+        .iter()
+        .map(|s| {
+            let n = windows_with.get(s.as_str()).copied().unwrap_or(0.0);
+            ((total + 1.0) / (n + 1.0)).ln().max(0.1)
         })
         .collect();
     let coverage = query::coverage(
@@ -226,29 +236,17 @@ pub async fn search(
     Ok(SearchResult { hits, coverage })
 }
 
-/// The passage MATCH expression without the terms that match more than `common` passages
-/// (`None` when every term is that common). Episode-level matching still uses every term.
-fn candidate_query(terms: &[String], matches: &[usize], common: usize) -> Option<String> {
-    let rare: Vec<String> = terms
-        .iter()
-        .zip(matches)
-        .filter(|(_, &n)| n <= common)
-        .map(|(t, _)| t.clone())
-        .collect();
-    fts_query(&rare)
-}
-
 /// Combine passage, neighbour and episode evidence into one score per passage, best first.
 fn fuse<'a>(
-    passages: &'a [PassageHit],
+    passages: &'a [WindowHit],
     episodes: &[crate::store::EpisodeHit],
     t: &Tuning,
-) -> Vec<(&'a PassageHit, f64)> {
+) -> Vec<(&'a WindowHit, f64)> {
     let Some(max_p) = passages.iter().map(|p| p.score).reduce(f64::max) else {
         return Vec::new();
     };
     let max_p = max_p.max(1e-9);
-    let by_pos: HashMap<(i64, i64), f64> = passages
+    let by_pos: HashMap<(i64, u32), f64> = passages
         .iter()
         .map(|p| ((p.episode, p.start_word), p.score))
         .collect();
@@ -270,12 +268,12 @@ fn fuse<'a>(
         .iter()
         .map(|e| (e.episode, e.score / max_doc))
         .collect();
-    let stride = chunk::STRIDE_WORDS as i64;
-    let mut out: Vec<(&PassageHit, f64)> = passages
+    let stride = chunk::STRIDE_WORDS as u32;
+    let mut out: Vec<(&WindowHit, f64)> = passages
         .iter()
         .map(|p| {
             let prev = by_pos
-                .get(&(p.episode, p.start_word - stride))
+                .get(&(p.episode, p.start_word.wrapping_sub(stride)))
                 .copied()
                 .unwrap_or(0.0);
             let next = by_pos
@@ -293,8 +291,8 @@ fn fuse<'a>(
 }
 
 /// Best `k` passages that do not overlap one another (overlap wastes the prompt budget).
-fn pick_non_overlapping(ranked: Vec<(&PassageHit, f64)>, k: usize) -> Vec<(PassageHit, f64)> {
-    let mut chosen: Vec<(PassageHit, f64)> = Vec::with_capacity(k);
+fn pick_non_overlapping(ranked: Vec<(&WindowHit, f64)>, k: usize) -> Vec<(WindowHit, f64)> {
+    let mut chosen: Vec<(WindowHit, f64)> = Vec::with_capacity(k);
     for (p, s) in ranked {
         if chosen.len() >= k {
             break;

@@ -173,10 +173,10 @@ impl Store {
         for sql in [
             "SELECT json_array(id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, content_hash) FROM episodes ORDER BY id",
             "SELECT json_array(episode, position, text) FROM questions ORDER BY episode, position",
-            "SELECT json_array(id, episode, start_word, end_word) FROM passages ORDER BY id",
-            "SELECT json_array(rowid) FROM passages_fts ORDER BY rowid",
+            "SELECT json_array(term, windows, hex(data)) FROM postings ORDER BY term",
+            "SELECT json_array(scheme, windows, window_words, hex(layout)) FROM index_meta",
             "SELECT json_array(rowid) FROM episodes_fts ORDER BY rowid",
-            "SELECT json_array(id, hex(block)) FROM passages_fts_data ORDER BY id",
+            "SELECT json_array(id, hex(block)) FROM episodes_fts_data ORDER BY id",
         ] {
             let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(&self.pool).await?;
             out.push_str(&rows.join("\n"));

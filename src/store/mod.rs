@@ -2,6 +2,7 @@
 
 mod bulk;
 mod episodes;
+mod index;
 mod log;
 mod reload;
 mod search;
@@ -13,9 +14,10 @@ use sqlx::sqlite::{
 };
 
 pub use episodes::{EpisodeDetail, EpisodeRow};
+pub use index::{IndexMeta, StoredTerm};
 pub use log::AnswerRecord;
 pub use reload::{ReloadError, ReloadReport};
-pub use search::{EpisodeHit, PassageHit, PassageText};
+pub use search::{EpisodeHit, PassageText};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -64,7 +66,9 @@ impl Store {
                 url: url.to_string(),
                 error,
             })?;
-        Ok(Store { pool })
+        let store = Store { pool };
+        store.ensure_index().await?;
+        Ok(store)
     }
 
     pub fn pool(&self) -> &SqlitePool {

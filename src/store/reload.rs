@@ -1,14 +1,14 @@
 //! Atomic dataset replacement: the whole file is validated before this runs, and every change
 //! happens in one write transaction, so readers see the old dataset or the new one, never a mix.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use indicatif::ProgressBar;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Sqlite, Transaction};
 
-use super::{bulk, Store, StoreError, NOW};
+use super::{bulk, index, Store, StoreError, NOW};
 use crate::{
     chunk,
     dataset::{Dataset, DatasetError, Episode},
@@ -83,7 +83,7 @@ impl Store {
     /// Replace the stored dataset with `dataset` (or only compute the report when `dry_run`).
     pub async fn reload(
         &self,
-        dataset: &Dataset,
+        dataset: Arc<Dataset>,
         dry_run: bool,
         progress: &ProgressBar,
     ) -> Result<ReloadReport, ReloadError> {
@@ -115,20 +115,13 @@ impl Store {
             repaired_fields: dataset.repaired_fields,
             warnings: dataset.warnings.clone(),
         };
-        let mut to_insert = Vec::new();
-        for ep in &dataset.episodes {
-            let hash = content_hash(ep);
+        let hashes: Vec<String> = dataset.episodes.iter().map(content_hash).collect();
+        for (ep, hash) in dataset.episodes.iter().zip(&hashes) {
             report.passages += chunk::spans(ep.total_words as usize).len();
             match old.remove(ep.url.as_str()) {
-                Some(h) if h == hash => report.unchanged += 1,
-                Some(_) => {
-                    report.updated += 1;
-                    to_insert.push((ep, hash));
-                }
-                None => {
-                    report.added += 1;
-                    to_insert.push((ep, hash));
-                }
+                Some(h) if h == hash.as_str() => report.unchanged += 1,
+                Some(_) => report.updated += 1,
+                None => report.added += 1,
             }
         }
         report.removed = old.len();
@@ -137,30 +130,24 @@ impl Store {
             self.log_reload(&report, "dry-run", None).await?;
             return Ok(report);
         }
-        let deletes = report.updated + report.removed > 0;
-        if deletes {
-            // FTS5 contentless tables do not take deleted rows out of their BM25 statistics, so any
-            // change that deletes rebuilds the whole dataset instead: same ranking as a fresh import.
-            clear_all(&mut tx).await?;
-            to_insert = dataset
-                .episodes
-                .iter()
-                .map(|ep| (ep, content_hash(ep)))
-                .collect();
-        }
-        progress.set_length(to_insert.len() as u64);
         let started = std::time::Instant::now();
-        bulk::insert_all(&mut tx, &to_insert, progress).await?;
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "inserted");
-        if !to_insert.is_empty() || deletes {
-            // Merge index segments after a bulk change: fewer b-trees for every later query.
-            // At 2,048 episodes: 0.9 s of import for ~30 % faster searches (README "Performance").
-            sqlx::query("INSERT INTO passages_fts(passages_fts) VALUES('optimize')")
-                .execute(&mut *tx)
-                .await?;
-            bulk::set_merge(&mut tx, bulk::DEFAULT_MERGE).await?;
+        if report.added + report.updated + report.removed > 0 {
+            // Any change rewrites the whole dataset and its index (ids 1, 2, … in file order): the
+            // index's statistics cover every window, and rebuilding costs about what updating would.
+            clear_all(&mut tx).await?;
+            let build = index::spawn_build(dataset.clone(), 1);
+            let all: Vec<(&Episode, String)> = dataset.episodes.iter().zip(hashes).collect();
+            progress.set_length(all.len() as u64);
+            bulk::insert_all(&mut tx, &all, progress).await?;
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "episodes inserted"
+            );
+            let built = build.await.map_err(index::build_failed)?;
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "index built");
+            index::write_index(&mut tx, &built).await?;
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "index written");
         }
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "optimized");
         insert_log(&mut tx, &report, "ok", None).await?;
         tx.commit().await?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "committed");
@@ -218,10 +205,8 @@ async fn insert_log(
 
 async fn clear_all(tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> {
     for sql in [
-        "INSERT INTO passages_fts(passages_fts) VALUES('delete-all')",
         "INSERT INTO episodes_fts(episodes_fts) VALUES('delete-all')",
         "DELETE FROM questions",
-        "DELETE FROM passages",
         "DELETE FROM episodes",
     ] {
         sqlx::query(sql).execute(&mut **tx).await?;
@@ -229,11 +214,12 @@ async fn clear_all(tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> 
     Ok(())
 }
 
-/// Hash of everything stored for an episode plus the chunking scheme.
+/// Hash of everything stored for an episode plus the chunking and index schemes.
 fn content_hash(ep: &Episode) -> String {
     let mut h = Sha256::new();
     for part in [
         chunk::SCHEME,
+        crate::index::SCHEME,
         &ep.episode_id,
         &ep.title,
         ep.publish_date.as_deref().unwrap_or(""),

@@ -1,4 +1,5 @@
-//! Full-text queries over passages and episode-level text (SQLite FTS5, BM25).
+//! Episode-level full-text queries (SQLite FTS5, BM25 over title, summary and questions) and the
+//! data citations need. Passages are ranked by `crate::index` over `store::index` rows.
 //!
 //! Callers pass a MATCH expression built by `retrieve::fts_query` (the one sanitizer for user text)
 //! and run every query of one search inside one read transaction (`Store::begin_read`), so a
@@ -9,16 +10,6 @@ use std::collections::HashMap;
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::{Store, StoreError};
-
-/// One matching passage; `score` is BM25 made positive (higher is better).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PassageHit {
-    pub passage_id: i64,
-    pub episode: i64,
-    pub start_word: i64,
-    pub end_word: i64,
-    pub score: f64,
-}
 
 /// One matching episode (title/summary/questions); `score` is BM25 made positive.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,45 +47,6 @@ impl Store {
                 .fetch_optional(conn)
                 .await?,
         )
-    }
-
-    /// Best `limit` passages for `fts_match`, optionally inside one episode.
-    pub async fn search_passages(
-        conn: &mut SqliteConnection,
-        fts_match: &str,
-        episode: Option<i64>,
-        limit: usize,
-    ) -> Result<Vec<PassageHit>, StoreError> {
-        let sql = match episode {
-            None => {
-                "SELECT p.id, p.episode, p.start_word, p.end_word, -f.rank FROM
-                   (SELECT rowid, rank FROM passages_fts WHERE passages_fts MATCH ?1 ORDER BY rank LIMIT ?2) f
-                 JOIN passages p ON p.id = f.rowid ORDER BY f.rank"
-            }
-            Some(_) => {
-                "SELECT p.id, p.episode, p.start_word, p.end_word, -bm25(passages_fts) AS s
-                 FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid
-                 WHERE passages_fts MATCH ?1 AND p.episode = ?3 ORDER BY s DESC LIMIT ?2"
-            }
-        };
-        let rows: Vec<(i64, i64, i64, i64, f64)> = sqlx::query_as(sql)
-            .bind(fts_match)
-            .bind(limit as i64)
-            .bind(episode)
-            .fetch_all(conn)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(passage_id, episode, start_word, end_word, score)| PassageHit {
-                    passage_id,
-                    episode,
-                    start_word,
-                    end_word,
-                    score,
-                },
-            )
-            .collect())
     }
 
     /// Episodes whose title, summary (and, unless `use_questions` is false, generated questions) match.
@@ -148,31 +100,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// How many passages match `fts_match`, counting no further than `cap` (a rowid-only scan of
-    /// the doclists, no ranking: cheap even for very common terms).
-    pub async fn passage_matches_capped(
-        conn: &mut SqliteConnection,
-        fts_match: &str,
-        cap: usize,
-    ) -> Result<usize, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM passages_fts WHERE passages_fts MATCH ?1 LIMIT ?2)",
-        )
-        .bind(fts_match)
-        .bind(cap as i64)
-        .fetch_one(conn)
-        .await?;
-        Ok(n as usize)
-    }
-
-    /// About how many passages there are (ids are dense after a reload): a cheap index lookup.
-    pub async fn passage_count_estimate(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) FROM passages")
-                .fetch_one(conn)
-                .await?,
-        )
     }
 }

@@ -217,7 +217,7 @@ async fn reload_reports_added_updated_removed_and_dry_run_changes_nothing() {
     );
 }
 
-/// A reader hammering searches during reloads sees 3 or 2 episodes with matching passages, never a mix.
+/// A reader hammering reads during reloads sees 3 or 2 episodes with a matching index, never a mix.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_reader_sees_old_or_new_never_a_mix() {
     let dir = tempfile::tempdir().unwrap();
@@ -233,8 +233,9 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
         w.write_record(r).unwrap();
     }
     let smaller = w.into_inner().unwrap();
-    let consistent = |eps: i64, passages: i64, fts: i64| {
-        (eps == 3 && passages == 449 && fts == 449) || (eps == 2 && passages == 272 && fts == 272)
+    // episodes, windows in the index, episodes in the index's layout (20 bytes each)
+    let consistent = |eps: i64, windows: i64, indexed: i64| {
+        (eps == 3 && windows == 449 && indexed == 3) || (eps == 2 && windows == 272 && indexed == 2)
     };
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let last_seen = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
@@ -254,20 +255,15 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
                     .await
                     .unwrap();
                 tokio::task::yield_now().await;
-                let passages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passages")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
-                let fts: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM passages_fts WHERE passages_fts MATCH 'the OR and OR a'",
-                )
-                .fetch_one(&mut *tx)
-                .await
-                .unwrap();
+                let (windows, indexed): (i64, i64) =
+                    sqlx::query_as("SELECT windows, length(layout) / 20 FROM index_meta")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .unwrap();
                 tx.commit().await.unwrap();
                 assert!(
-                    consistent(eps, passages, fts),
-                    "mixed snapshot: {eps} episodes, {passages} passages, {fts} indexed"
+                    consistent(eps, windows, indexed),
+                    "mixed snapshot: {eps} episodes, {windows} windows, {indexed} indexed"
                 );
                 seen.insert(eps);
                 last_seen.store(eps, std::sync::atomic::Ordering::SeqCst);
@@ -332,4 +328,34 @@ async fn files_are_merged_and_cross_file_duplicates_rejected() {
         "{:?}",
         r.warnings
     );
+}
+
+/// A database whose passage index is missing or of another scheme (one written before the block
+/// index, say) gets the index rebuilt from its transcripts when opened: same dump, same results.
+#[tokio::test]
+async fn a_missing_or_outdated_index_is_rebuilt_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_dataset(&dir, &[]).await;
+    let before = app.store.dump().await.unwrap();
+    let question = "How does Runway think about video generation?";
+    let search = |app: App| async move {
+        gdbot::retrieve::search(&app.store, question, &Default::default())
+            .await
+            .unwrap()
+            .hits
+    };
+    let hits = search(app.clone()).await;
+    assert!(!hits.is_empty());
+    for damage in [
+        "DELETE FROM index_meta",
+        "UPDATE index_meta SET scheme = 'blocks50-old'",
+        "UPDATE index_meta SET layout = x'0102'",
+    ] {
+        sqlx::query(damage).execute(app.store.pool()).await.unwrap();
+        let damaged = search(app.clone()).await;
+        assert!(damaged.is_empty(), "{damage}: a bad index is not used");
+        let reopened = App::open(config(&dir, &[])).await.unwrap();
+        assert_eq!(reopened.store.dump().await.unwrap(), before, "{damage}");
+        assert_eq!(search(reopened).await, hits, "{damage}");
+    }
 }

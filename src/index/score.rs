@@ -1,0 +1,192 @@
+//! BM25 of windows from their blocks' postings (FTS5's formula: k1 1.2, b 0.75).
+
+use super::{
+    layout::{EpisodeSpan, Layout},
+    postings::Decoder,
+};
+
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+
+/// Collection statistics stored with the index.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub windows: u64,
+    pub window_words: u64,
+}
+
+/// One query term as stored: its window frequency and block postings.
+#[derive(Debug, Clone, Copy)]
+pub struct TermQuery<'a> {
+    pub windows: u32,
+    pub data: &'a [u8],
+}
+
+/// One ranked window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowHit {
+    /// Id of the window's first block (unique per window).
+    pub window: u32,
+    pub episode: i64,
+    pub start_word: u32,
+    pub end_word: u32,
+    pub score: f64,
+}
+
+/// The `limit` best windows for `terms`, optionally inside one episode, best first.
+pub fn rank(
+    layout: &Layout,
+    stats: Stats,
+    terms: &[TermQuery],
+    only: Option<&EpisodeSpan>,
+    limit: usize,
+) -> Vec<WindowHit> {
+    if stats.windows == 0 || limit == 0 {
+        return Vec::new();
+    }
+    let n = stats.windows as f64;
+    let avg_len = stats.window_words as f64 / n;
+    let mut score = vec![0f32; layout.blocks() as usize];
+    let mut touched: Vec<u32> = Vec::new();
+    let mut tfs: Vec<(u32, u32, u32)> = Vec::new();
+    for t in terms {
+        let df = t.windows as f64;
+        let idf = ((n - df + 0.5) / (df + 0.5)).ln();
+        // A term in half the windows or more carries no weight (FTS5 floors it at 1e-6).
+        if idf <= 0.0 {
+            continue;
+        }
+        window_frequencies(layout, t.data, only, &mut tfs);
+        for &(w, tf, len) in &tfs {
+            let tf = tf as f64;
+            let norm = K1 * (1.0 - B + B * len as f64 / avg_len);
+            let s = &mut score[w as usize];
+            if *s == 0.0 {
+                touched.push(w);
+            }
+            *s += (idf * tf * (K1 + 1.0) / (tf + norm)) as f32;
+        }
+    }
+    let by_score = |a: &u32, b: &u32| score[*b as usize].total_cmp(&score[*a as usize]);
+    if touched.len() > limit {
+        touched.select_nth_unstable_by(limit - 1, by_score);
+        touched.truncate(limit);
+    }
+    touched.sort_unstable_by(|a, b| by_score(a, b).then(a.cmp(b)));
+    touched
+        .into_iter()
+        .filter_map(|w| {
+            let span = span_of(layout, w)?;
+            let (start_word, end_word) = span.window(w - span.first_block)?;
+            Some(WindowHit {
+                window: w,
+                episode: span.episode,
+                start_word,
+                end_word,
+                score: score[w as usize] as f64,
+            })
+        })
+        .collect()
+}
+
+/// (window, frequency, window length) for every window holding the term, in window order.
+fn window_frequencies(
+    layout: &Layout,
+    data: &[u8],
+    only: Option<&EpisodeSpan>,
+    out: &mut Vec<(u32, u32, u32)>,
+) {
+    out.clear();
+    let spans: &[EpisodeSpan] = match only {
+        Some(s) => std::slice::from_ref(s),
+        None => &layout.spans,
+    };
+    let mut emit = |w: u32, tf: u32, span: &EpisodeSpan| match out.last_mut() {
+        Some(last) if last.0 == w => last.1 += tf,
+        _ => {
+            if let Some((start, end)) = span.window(w - span.first_block) {
+                out.push((w, tf, end - start));
+            }
+        }
+    };
+    let mut i = 0;
+    for (block, tf) in Decoder::new(data) {
+        while i < spans.len() && block >= spans[i].first_block + spans[i].blocks {
+            i += 1;
+        }
+        let Some(span) = spans.get(i) else { break };
+        if block < span.first_block {
+            continue;
+        }
+        let j = block - span.first_block;
+        if j >= 1 {
+            emit(block - 1, tf, span);
+        }
+        emit(block, tf, span);
+    }
+}
+
+fn span_of(layout: &Layout, block: u32) -> Option<&EpisodeSpan> {
+    let i = layout
+        .spans
+        .partition_point(|s| s.first_block + s.blocks <= block);
+    layout.spans.get(i).filter(|s| s.first_block <= block)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::build;
+
+    /// BM25 exactly as FTS5 computes it for one document.
+    fn bm25(tf: f64, df: f64, n: f64, len: f64, avg: f64) -> f64 {
+        let idf = ((n - df + 0.5) / (df + 0.5)).ln();
+        idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg))
+    }
+
+    #[test]
+    fn window_scores_are_bm25_of_both_blocks() {
+        // 4 episodes of 180 words: windows (0,1) (1,2) each; "needle" in block 1 of episode 1
+        // (both its windows) and twice in block 2 of episode 2 (its second window only).
+        let mut eps: Vec<Vec<String>> = (0..4)
+            .map(|e| (0..180).map(|i| format!("e{e}w{i}")).collect())
+            .collect();
+        eps[0][70] = "needle".into();
+        eps[1][150] = "needles".into();
+        eps[1][151] = "needle".into();
+        let texts: Vec<String> = eps.iter().map(|w| w.join(" ")).collect();
+        let eps: Vec<(i64, &str)> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i as i64 + 10, t.as_str()))
+            .collect();
+        let built = build(&eps);
+        let stats = Stats {
+            windows: built.windows,
+            window_words: built.window_words,
+        };
+        assert_eq!(stats.windows, 8);
+        let needle = built.terms.iter().find(|t| &*t.term == "needl").unwrap();
+        assert_eq!(needle.windows, 3);
+        let q = [TermQuery {
+            windows: needle.windows,
+            data: &needle.data,
+        }];
+        let hits = rank(&built.layout, stats, &q, None, 10);
+        let expect_two = bm25(2.0, 3.0, 8.0, 120.0, 120.0);
+        let expect_one = bm25(1.0, 3.0, 8.0, 120.0, 120.0);
+        assert_eq!(hits.len(), 3);
+        assert_eq!(
+            (hits[0].episode, hits[0].start_word, hits[0].end_word),
+            (11, 60, 180)
+        );
+        assert!((hits[0].score - expect_two).abs() < 1e-4);
+        assert!(hits[1..].iter().all(|h| h.episode == 10));
+        assert!((hits[1].score - expect_one).abs() < 1e-4);
+        // inside one episode, and with a limit
+        let only = built.layout.find_episode(10).copied();
+        let inside = rank(&built.layout, stats, &q, only.as_ref(), 1);
+        assert_eq!(inside.len(), 1);
+        assert_eq!(inside[0].episode, 10);
+    }
+}

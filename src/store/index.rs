@@ -1,0 +1,156 @@
+//! Persistence of the passage index (`crate::index`): postings rows and one metadata row.
+
+use std::sync::Arc;
+
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+use tokio::task::JoinHandle;
+
+use super::{bulk::multi_row, Store, StoreError};
+use crate::{
+    dataset::Dataset,
+    index::{self, Built, Layout, Stats},
+};
+
+/// Postings rows per INSERT (3 values each, under SQLite's 32,766 bound-parameter limit).
+const POSTINGS_BATCH: usize = 10_000;
+
+/// What every query needs besides postings: the layout and collection statistics.
+#[derive(Debug, Clone)]
+pub struct IndexMeta {
+    pub layout: Layout,
+    pub stats: Stats,
+}
+
+/// One stored term.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredTerm {
+    pub term: String,
+    pub windows: i64,
+    pub data: Vec<u8>,
+}
+
+impl Store {
+    /// The stored index's metadata; `None` if there is none (empty store) or it is unreadable.
+    pub async fn index_meta(conn: &mut SqliteConnection) -> Result<Option<IndexMeta>, StoreError> {
+        let row: Option<(String, i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT scheme, windows, window_words, layout FROM index_meta WHERE id = 1",
+        )
+        .fetch_optional(conn)
+        .await?;
+        Ok(row.and_then(|(scheme, windows, window_words, layout)| {
+            if scheme != index::SCHEME {
+                return None;
+            }
+            Some(IndexMeta {
+                layout: Layout::from_bytes(&layout)?,
+                stats: Stats {
+                    windows: windows.try_into().ok()?,
+                    window_words: window_words.try_into().ok()?,
+                },
+            })
+        }))
+    }
+
+    /// The stored rows of `terms` (terms that occur nowhere have none).
+    pub async fn postings(
+        conn: &mut SqliteConnection,
+        terms: &[String],
+    ) -> Result<Vec<StoredTerm>, StoreError> {
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT term, windows, data FROM postings WHERE term IN ({})",
+            vec!["?"; terms.len()].join(",")
+        );
+        let mut q = sqlx::query_as(&sql);
+        for t in terms {
+            q = q.bind(t);
+        }
+        Ok(q.fetch_all(conn).await?)
+    }
+
+    /// Build the index from the stored transcripts when it is missing or of another scheme
+    /// (a database from before the block index, or after a scheme change).
+    pub(super) async fn ensure_index(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let episodes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM episodes")
+            .fetch_one(&mut *conn)
+            .await?;
+        if episodes == 0 || Store::index_meta(&mut conn).await?.is_some() {
+            return Ok(());
+        }
+        drop(conn);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, transcript FROM episodes ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await?;
+        tracing::info!(episodes = rows.len(), "building the passage index");
+        let built = tokio::task::spawn_blocking(move || {
+            let episodes: Vec<(i64, &str)> = rows.iter().map(|(id, t)| (*id, t.as_str())).collect();
+            index::build(&episodes)
+        })
+        .await
+        .map_err(build_failed)?;
+        write_index(&mut tx, &built).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Build the index of `dataset`, whose episodes get internal ids `first_id`, `first_id + 1` …,
+/// on a blocking thread: it runs while the episodes are written on the async side.
+pub(super) fn spawn_build(dataset: Arc<Dataset>, first_id: i64) -> JoinHandle<Built> {
+    tokio::task::spawn_blocking(move || {
+        let episodes: Vec<(i64, &str)> = (first_id..)
+            .zip(&dataset.episodes)
+            .map(|(id, ep)| (id, ep.transcript.as_str()))
+            .collect();
+        index::build(&episodes)
+    })
+}
+
+/// A failed build task (a panic): reported as a store error, nothing is written.
+pub(super) fn build_failed(e: tokio::task::JoinError) -> StoreError {
+    tracing::error!(error = %e, "index build task failed");
+    StoreError::Sql(sqlx::Error::Protocol(format!("index build failed: {e}")))
+}
+
+/// Replace the stored index with `built`.
+pub(super) async fn write_index(
+    tx: &mut Transaction<'_, Sqlite>,
+    built: &Built,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM postings")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM index_meta")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO index_meta (id, scheme, windows, window_words, layout) VALUES (1, ?, ?, ?, ?)",
+    )
+    .bind(index::SCHEME)
+    .bind(built.windows as i64)
+    .bind(built.window_words as i64)
+    .bind(built.layout.to_bytes())
+    .execute(&mut **tx)
+    .await?;
+    for batch in built.terms.chunks(POSTINGS_BATCH) {
+        let sql = multi_row(
+            "INSERT INTO postings (term, windows, data) VALUES ",
+            3,
+            batch.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for t in batch {
+            q = q
+                .bind(&*t.term)
+                .bind(t.windows as i64)
+                .bind(t.data.as_slice());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
