@@ -83,10 +83,10 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            pool: 400,
+            pool: 1000,
             neighbour: 0.0,
-            episode_passages: 0.6,
-            episode_text: 0.4,
+            episode_passages: 0.5,
+            episode_text: 0.5,
             top_per_episode: 3,
             columns: [2.0, 1.0, 1.0],
         }
