@@ -11,6 +11,7 @@
 //! Everything the bot sends is recorded (`requests`, `gateway_frames`, `callbacks_for`, `edits_for`);
 //! faults are armed with `fail_next`, `close_gateway`, `drop_gateway_tcp`.
 
+mod body;
 mod drive;
 pub mod gateway;
 pub mod payloads;

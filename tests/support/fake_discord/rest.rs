@@ -13,6 +13,7 @@ use axum::{
 use serde_json::{json, Value};
 
 use super::{
+    body::parse_body,
     payloads,
     state::{Callback, Edit, Fault, RecordedRequest, Shared},
 };
@@ -169,53 +170,6 @@ fn rate_limited(retry_after: f64, global: bool) -> Reply {
         r.headers.push(("x-ratelimit-global", "true".into()));
     }
     r
-}
-
-/// JSON, or the `payload_json` part of multipart/form-data (file part names returned separately).
-fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> (Value, Vec<String>) {
-    let ctype = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if let Some(boundary) = ctype.split("boundary=").nth(1) {
-        return parse_multipart(bytes, boundary.trim_matches('"'));
-    }
-    (
-        serde_json::from_slice(bytes).unwrap_or(Value::Null),
-        Vec::new(),
-    )
-}
-
-fn parse_multipart(bytes: &[u8], boundary: &str) -> (Value, Vec<String>) {
-    let text = String::from_utf8_lossy(bytes);
-    let delim = format!("--{boundary}");
-    let mut payload = Value::Null;
-    let mut files = Vec::new();
-    let mut fields = serde_json::Map::new();
-    for part in text.split(&delim) {
-        let Some((head, content)) = part.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let content = content.strip_suffix("\r\n").unwrap_or(content);
-        let Some(name) = head
-            .split("name=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-        else {
-            continue;
-        };
-        if head.contains("filename=") {
-            files.push(name.to_string());
-        } else if name == "payload_json" {
-            payload = serde_json::from_str(content).unwrap_or(Value::Null);
-        } else {
-            fields.insert(name.to_string(), json!(content));
-        }
-    }
-    if payload.is_null() && !fields.is_empty() {
-        payload = Value::Object(fields);
-    }
-    (payload, files)
 }
 
 fn authorized(ctx: &Ctx, headers: &HeaderMap) -> bool {
