@@ -229,7 +229,7 @@ pub async fn search(
         })
         .collect();
     let coverage = query::coverage(
-        &terms,
+        &stems,
         &weights,
         hits.iter().take(3).map(|h| h.text.as_str()),
     );

@@ -101,6 +101,16 @@ pub fn query_terms(words: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The index terms of a text (any text: folded and split here), as a set.
+pub fn text_terms(text: &str) -> std::collections::HashSet<String> {
+    let stemmer = Stemmer::create(Algorithm::English);
+    fold(text)
+        .split(' ')
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES)
+        .map(|t| stemmer.stem(t).into_owned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,19 +39,18 @@ pub fn fts_query(terms: &[String]) -> Option<String> {
     )
 }
 
-/// Weighted share of `terms` that occur (by a crude stem) in `texts` (`weights[i]` for `terms[i]`).
+/// Weighted share of a question's index terms (`crate::index::query_terms`) that occur in
+/// `texts` (`weights[i]` for `terms[i]`); words are compared as the index compares them.
 pub fn coverage<'a>(
     terms: &[String],
     weights: &[f64],
     texts: impl Iterator<Item = &'a str>,
 ) -> f64 {
-    let folded: String = texts.map(fold).collect::<Vec<_>>().join(" ");
-    let words: std::collections::HashSet<&str> = folded.split(' ').collect();
+    let found_in: Vec<_> = texts.map(crate::index::text_terms).collect();
     let (mut found, mut all) = (0.0, 0.0);
     for (t, w) in terms.iter().zip(weights) {
         all += w;
-        let stem = crude_stem(t);
-        if words.iter().any(|word| word.starts_with(stem)) {
+        if found_in.iter().any(|set| set.contains(t)) {
             found += w;
         }
     }
@@ -258,8 +257,8 @@ mod tests {
     }
 
     #[test]
-    fn coverage_uses_crude_stems() {
-        let terms = query_terms("training diffusion models");
+    fn coverage_compares_stems() {
+        let terms = crate::index::query_terms(&query_terms("training diffusion models"));
         let even = [1.0; 3];
         assert_eq!(
             coverage(&terms, &even, ["we trained a diffusion model"].into_iter()),

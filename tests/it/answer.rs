@@ -227,6 +227,11 @@ async fn off_topic_questions_are_not_answered_by_the_llm() {
         // shares "won" with the transcripts' "won't", but not the rare words
         "Who won the 2018 World Cup?",
         "What did Lukas say about Kubernetes pricing?",
+        "What is the capital of Australia?",
+        "Who wrote Pride and Prejudice?",
+        "What's the weather in Paris tomorrow?",
+        "How many calories are in a banana?",
+        "What did the guest say about cryptocurrency mining rigs?",
     ] {
         let a = app.ask(q, None, None).await.unwrap();
         assert!(!a.confident, "{q}");
