@@ -37,18 +37,25 @@ impl Store {
         )
         .fetch_optional(conn)
         .await?;
-        Ok(row.and_then(|(scheme, windows, window_words, layout)| {
-            if scheme != index::SCHEME {
-                return None;
-            }
-            Some(IndexMeta {
-                layout: Layout::from_bytes(&layout)?,
-                stats: Stats {
-                    windows: windows.try_into().ok()?,
-                    window_words: window_words.try_into().ok()?,
-                },
+        let Some((scheme, windows, window_words, layout)) = row else {
+            return Ok(None);
+        };
+        let meta = (scheme == index::SCHEME)
+            .then(|| {
+                Some(IndexMeta {
+                    layout: Layout::from_bytes(&layout)?,
+                    stats: Stats {
+                        windows: windows.try_into().ok()?,
+                        window_words: window_words.try_into().ok()?,
+                    },
+                })
             })
-        }))
+            .flatten();
+        if meta.is_none() {
+            // Searches find nothing until the next open or reload rebuilds it.
+            tracing::warn!(%scheme, "the stored passage index is outdated or damaged");
+        }
+        Ok(meta)
     }
 
     /// The stored rows of `terms` (terms that occur nowhere have none).
@@ -82,6 +89,10 @@ impl Store {
         }
         drop(conn);
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Another process may have built it while this one waited for the write lock.
+        if Store::index_meta(&mut tx).await?.is_some() {
+            return Ok(());
+        }
         let rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT id, transcript FROM episodes ORDER BY id")
                 .fetch_all(&mut *tx)
