@@ -1,6 +1,8 @@
 //! End-to-end tests against local fakes of Discord and of an OpenAI-compatible server
 //! (`tests/support/`). One test target; the concerns live in `tests/discord_e2e/*.rs`:
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
+//! - `fake_strict`: the fake refuses what Discord refuses (bodies, callback types, expired tokens)
+//!   and rate-limits like Discord;
 //! - `scenarios`, `resilience`: gdbot's Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`.
 
@@ -10,6 +12,8 @@ mod support;
 mod bot;
 #[path = "discord_e2e/fake_proof.rs"]
 mod fake_proof;
+#[path = "discord_e2e/fake_strict.rs"]
+mod fake_strict;
 #[path = "discord_e2e/resilience.rs"]
 mod resilience;
 #[path = "discord_e2e/scenarios.rs"]

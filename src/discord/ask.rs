@@ -47,7 +47,7 @@ pub async fn ask(
     let poise::Context::Application(actx) = ctx else {
         return Ok(()); // slash-only command
     };
-    let http = &ctx.serenity_context().http;
+    let http = &data.stream_http(&ctx.serenity_context().http);
     answer_into(
         http,
         &actx.interaction.token,

@@ -89,7 +89,8 @@ pub(super) async fn on_question_pick(
         return;
     }
     let (episode_id, question) = question;
-    ask::answer_into(&ctx.http, &c.token, &data.app, &question, Some(&episode_id)).await;
+    let http = data.stream_http(&ctx.http);
+    ask::answer_into(&http, &c.token, &data.app, &question, Some(&episode_id)).await;
 }
 
 /// (episode id, question text) chosen in the menu, or a message for the user.

@@ -6,6 +6,7 @@
 mod ask;
 mod checks;
 mod episode;
+mod http;
 mod limits;
 mod reload;
 pub mod render;
@@ -33,15 +34,22 @@ pub struct Data {
     pub app: App,
     limiter: Arc<AskLimiter>,
     in_flight: InFlight,
+    rest: Arc<http::Rest>,
 }
 
 impl Data {
-    pub fn new(app: App) -> Self {
+    fn new(app: App, rest: Arc<http::Rest>) -> Self {
         Data {
             limiter: Arc::new(AskLimiter::per_minute(app.config.discord.ask_per_minute)),
             in_flight: InFlight::default(),
             app,
+            rest,
         }
+    }
+
+    /// A rate-limited REST client of its own for one answer stream (see `http`).
+    fn stream_http(&self, main: &serenity::Http) -> serenity::Http {
+        self.rest.limited(main)
     }
 }
 
@@ -55,6 +63,10 @@ pub enum ServeError {
     Client(#[source] serenity::Error),
     #[error("the Discord gateway connection ended")]
     Gateway(#[source] serenity::Error),
+    #[error("DISCORD_API_BASE={0:?}: must be https://IP:PORT (a local fake Discord serving TLS; tests only)")]
+    ApiBase(String),
+    #[error("could not build the HTTP client: {0}")]
+    HttpClient(String),
 }
 
 /// Run the bot until `shutdown` resolves (or the gateway connection fails for good).
@@ -71,8 +83,12 @@ pub async fn serve(
         .token
         .clone()
         .ok_or(ServeError::MissingToken)?;
-    let http = build_http(&token, app.config.discord.api_base.as_deref());
-    let data = Data::new(app.clone());
+    let rest = Arc::new(http::Rest::new(
+        &token,
+        app.config.discord.api_base.as_deref(),
+    )?);
+    let http = rest.callbacks();
+    let data = Data::new(app.clone(), rest);
     let in_flight = data.in_flight.clone();
     // Slash commands need no privileged intent (nor any other).
     let intents = serenity::GatewayIntents::empty();
@@ -120,16 +136,6 @@ pub async fn serve(
     result
 }
 
-/// The REST client: empty allowed_mentions by default; a local fake Discord when `api_base` is set.
-fn build_http(token: &str, api_base: Option<&str>) -> serenity::Http {
-    let builder = serenity::HttpBuilder::new(token).default_allowed_mentions(render::no_mentions());
-    match api_base {
-        // serenity replaces `https://discord.com` in each route with the proxy: `{base}/api/v10/...`
-        Some(base) => builder.proxy(base).ratelimiter_disabled(true).build(),
-        None => builder.build(),
-    }
-}
-
 fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error> {
     let options = poise::FrameworkOptions {
         commands: vec![ask::ask(), episode::episode(), reload::reload()],
@@ -146,9 +152,11 @@ fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error>
             Box::pin(async move {
                 tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
                 let commands = &fw.options().commands;
+                // Through serenity's rate limiter (registration has a small daily budget).
+                let http = data.stream_http(&ctx.http);
                 let registered = match guild_id.filter(|g| *g != 0).map(serenity::GuildId::new) {
-                    Some(guild) => poise::builtins::register_in_guild(ctx, commands, guild).await,
-                    None => poise::builtins::register_globally(ctx, commands).await,
+                    Some(guild) => poise::builtins::register_in_guild(&http, commands, guild).await,
+                    None => poise::builtins::register_globally(&http, commands).await,
                 };
                 match registered {
                     Ok(()) => tracing::info!(guild_id, "slash commands registered"),
@@ -181,7 +189,7 @@ async fn on_event(
         } else if c.data.custom_id.starts_with("epq:") {
             episode::on_question_pick(ctx, data, c).await;
         } else {
-            tracing::debug!(custom_id = %c.data.custom_id, "ignoring an unknown component");
+            expired_component(ctx, c).await;
         }
     });
     if let Err(panic) = futures::FutureExt::catch_unwind(handled).await {
@@ -191,6 +199,19 @@ async fn on_event(
         );
     }
     Ok(())
+}
+
+/// What a button or menu the bot no longer knows gets (an older version's, or garbage), instead of
+/// Discord's "This interaction failed".
+pub const EXPIRED_COMPONENT: &str =
+    "This button or menu has expired (the bot has changed since it was posted). Run the command again.";
+
+async fn expired_component(ctx: &serenity::Context, c: &serenity::ComponentInteraction) {
+    tracing::debug!(custom_id = %c.data.custom_id, "unknown component: answering that it expired");
+    let reply = render::component_ephemeral(EXPIRED_COMPONENT);
+    if let Err(e) = retry::acknowledge(|| c.create_response(&ctx.http, reply.clone())).await {
+        tracing::warn!(error = %e, "could not answer an unknown component");
+    }
 }
 
 /// Every framework error ends here: a short message for the user, details in the log.

@@ -1,8 +1,8 @@
 //! Acknowledgements that survive a rate limit or a server hiccup.
 //!
-//! serenity retries a 429 only inside its rate limiter, which a proxy (our local fake Discord in
-//! tests, or an HTTP proxy in production) has to switch off. An interaction must be acknowledged
-//! within 3 s or it is lost, so a 429/5xx acknowledgement is retried here, briefly.
+//! An interaction must be acknowledged within 3 s or it is lost. Callbacks go through an `Http`
+//! without serenity's rate limiter (see `http`), which would sleep a 429's `retry_after` inside the
+//! call; here a 429/5xx acknowledgement is retried instead, briefly, while the window allows.
 
 use std::{
     future::Future,

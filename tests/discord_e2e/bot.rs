@@ -41,7 +41,8 @@ impl Bot {
         let guild = GUILD_ID.to_string();
         let mut vars = vec![
             ("DISCORD_TOKEN", fake.token()),
-            ("DISCORD_API_BASE", fake.base_url()),
+            // HTTPS: the bot keeps serenity's rate limiter on, as in production.
+            ("DISCORD_API_BASE", fake.tls_base_url()),
             ("DISCORD_GUILD_ID", guild.as_str()),
             ("OPENAI_API_KEY", "sk-test"),
             ("OPENAI_BASE_URL", llm.base_url()),
@@ -111,11 +112,19 @@ impl Bot {
             .await
     }
 
+    /// Stop the bot; every body it sent must have been one Discord accepts.
     pub(crate) async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = tokio::time::timeout(SECS(5), self.task).await;
+        let invalid = self.fake.invalid_bodies();
+        assert!(
+            invalid.is_empty(),
+            "Discord would have refused {} request(s), first: {:?}",
+            invalid.len(),
+            invalid.first()
+        );
     }
 }
 

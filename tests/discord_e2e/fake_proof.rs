@@ -221,7 +221,11 @@ async fn fake_serenity_identifies_registers_and_answers() {
     assert_eq!(identify["intents"], json!(GatewayIntents::GUILDS.bits()));
     let reg = fake
         .wait_for_request(
-            |r| r.method == "PUT" && r.path.ends_with(&format!("/guilds/{GUILD_ID}/commands")),
+            |r| {
+                r.method == "PUT"
+                    && r.path.ends_with(&format!("/guilds/{GUILD_ID}/commands"))
+                    && r.status != 0
+            },
             SECS(5),
         )
         .await;

@@ -1,13 +1,13 @@
 //! Driving the fake: building interactions, dispatching gateway events, and arming faults.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use super::{
     payloads, rest,
     state::{FaultRule, GatewayCommand},
-    Actor, Dispatched, FakeDiscord, Fault, Interaction, ResumePolicy,
+    Actor, Dispatched, FakeDiscord, Fault, Interaction, RateLimits, ResumePolicy,
 };
 
 impl FakeDiscord {
@@ -98,6 +98,7 @@ impl FakeDiscord {
         {
             let mut s = self.shared.lock();
             s.token_to_interaction.insert(i.token.clone(), i.id.clone());
+            let clock_at = s.clock;
             s.dispatched.insert(
                 i.id.clone(),
                 Dispatched {
@@ -105,6 +106,7 @@ impl FakeDiscord {
                     token: i.token.clone(),
                     kind: i.payload["type"].as_u64().unwrap_or(0),
                     at: Instant::now(),
+                    clock_at,
                     payload: i.payload.clone(),
                 },
             );
@@ -174,5 +176,18 @@ impl FakeDiscord {
 
     pub fn set_resume_policy(&self, p: ResumePolicy) {
         self.shared.lock().resume_policy = p;
+    }
+
+    // ---- rate limits and the test clock ------------------------------------------------------
+
+    /// Replace the enforced rate limits (windows already open keep their start).
+    pub fn set_rate_limits(&self, limits: RateLimits) {
+        self.shared.lock().rate_limits = limits;
+    }
+
+    /// Move the fake's clock forward (interaction tokens expire 15 min after dispatch) without
+    /// sleeping.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.lock().clock += by;
     }
 }

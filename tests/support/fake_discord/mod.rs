@@ -10,13 +10,24 @@
 //! ```
 //! Everything the bot sends is recorded (`requests`, `gateway_frames`, `callbacks_for`, `edits_for`);
 //! faults are armed with `fail_next`, `close_gateway`, `drop_gateway_tcp`.
+//!
+//! Strict like Discord: bodies are checked against Discord's OpenAPI schemas (`schema`; refused
+//! ones are listed by `invalid_bodies`), callbacks must fit the interaction type, tokens expire
+//! after 15 minutes of the test clock (`advance_clock`), and every route has rate-limit buckets
+//! with Discord's headers (`ratelimit`, `set_rate_limits`). REST is served over HTTP
+//! (`base_url`, for `HttpBuilder::proxy`) and HTTPS (`tls_base_url`, for a client that keeps
+//! serenity's rate limiter on).
 
 mod body;
 mod drive;
 pub mod gateway;
+mod interactions;
 pub mod payloads;
+pub mod ratelimit;
 pub mod rest;
+mod schema;
 pub mod state;
+mod tls;
 
 use std::{
     sync::Arc,
@@ -30,10 +41,12 @@ use tokio::net::TcpListener;
 pub use payloads::{
     Actor, APPLICATION_ID, BOT_USER_ID, CHANNEL_ID, GUILD_ID, PERMS_MEMBER, PERMS_MODERATOR,
 };
+#[allow(unused_imports)]
+pub use ratelimit::{Limit, RateLimits};
 use state::Shared;
 #[allow(unused_imports)]
 pub use state::{
-    Callback, Connection, Dispatched, Edit, Fault, GatewayFrame, Inner, RecordedRequest,
+    Callback, Connection, Dispatched, Edit, Fault, GatewayFrame, Inner, Invalid, RecordedRequest,
     ResumePolicy,
 };
 
@@ -44,6 +57,9 @@ pub struct Options {
     pub heartbeat_interval_ms: u64,
     /// Callbacks later than this after dispatch get 404 "Unknown interaction" (as Discord does at 3 s).
     pub callback_deadline: Option<Duration>,
+    /// Interaction tokens expire this long after dispatch (test clock included).
+    pub token_ttl: Duration,
+    pub rate_limits: RateLimits,
 }
 
 impl Default for Options {
@@ -52,6 +68,8 @@ impl Default for Options {
             token: "test-token".into(),
             heartbeat_interval_ms: 1_000,
             callback_deadline: Some(Duration::from_secs(3)),
+            token_ttl: Duration::from_secs(15 * 60),
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -70,6 +88,7 @@ pub struct FakeDiscord {
     shared: Arc<Shared>,
     opts: Options,
     base_url: String,
+    tls_base_url: String,
     ws_url: String,
 }
 
@@ -80,9 +99,14 @@ impl FakeDiscord {
 
     pub async fn start_with(opts: Options) -> FakeDiscord {
         let shared = Arc::new(Shared::new());
+        shared.lock().rate_limits = opts.rate_limits.clone();
         let http = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake REST");
+        let https = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake REST (TLS)");
+        let tls_base_url = format!("https://{}", https.local_addr().expect("TLS addr"));
         let ws = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake gateway");
@@ -94,9 +118,15 @@ impl FakeDiscord {
             ws_url: ws_url.clone(),
             base_url: base_url.clone(),
             callback_deadline: opts.callback_deadline,
+            token_ttl: opts.token_ttl,
         };
+        let router = rest::router(ctx);
+        let tls_router = router.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(http, rest::router(ctx)).await;
+            let _ = axum::serve(http, router).await;
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(tls::TlsListener::new(https), tls_router).await;
         });
         let gw = gateway::GatewayCfg {
             shared: shared.clone(),
@@ -108,6 +138,7 @@ impl FakeDiscord {
             shared,
             opts,
             base_url,
+            tls_base_url,
             ws_url,
         }
     }
@@ -115,6 +146,11 @@ impl FakeDiscord {
     /// `http://127.0.0.1:PORT` — give this to `HttpBuilder::proxy` / `DISCORD_API_BASE`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `https://127.0.0.1:PORT` (self-signed for `discord.com`) — gdbot's `DISCORD_API_BASE`.
+    pub fn tls_base_url(&self) -> &str {
+        &self.tls_base_url
     }
 
     pub fn ws_url(&self) -> &str {
@@ -173,6 +209,11 @@ impl FakeDiscord {
             );
         }
         out
+    }
+
+    /// Bodies refused as Discord would refuse them (schema violations, wrong callback types).
+    pub fn invalid_bodies(&self) -> Vec<Invalid> {
+        self.with(|s| s.invalid.clone())
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

@@ -1,5 +1,6 @@
-//! The REST half: one fallback handler that records, applies armed faults, then routes by path.
-//! Accepts paths with or without the `/api/v10` prefix.
+//! The REST half: one fallback handler that records, applies armed faults and rate limits, checks
+//! the body against Discord's schemas, then routes by path. Served over plain HTTP (for
+//! `HttpBuilder::proxy`) and HTTPS (`tls`). Accepts paths with or without the `/api/v10` prefix.
 
 use std::{collections::HashMap, sync::Arc, time::Instant};
 
@@ -14,8 +15,8 @@ use serde_json::{json, Value};
 
 use super::{
     body::parse_body,
-    payloads,
-    state::{Callback, Edit, Fault, RecordedRequest, Shared},
+    interactions, payloads, ratelimit, schema,
+    state::{Fault, Invalid, RecordedRequest, Shared},
 };
 
 #[derive(Clone)]
@@ -26,13 +27,15 @@ pub(crate) struct Ctx {
     pub base_url: String,
     /// Callbacks later than this after dispatch get Discord's 404 "Unknown interaction".
     pub callback_deadline: Option<std::time::Duration>,
+    /// Interaction tokens stop working this long after dispatch (Discord: 15 minutes).
+    pub token_ttl: std::time::Duration,
 }
 
 pub(crate) fn router(ctx: Ctx) -> Router {
     Router::new().fallback(handle).with_state(ctx)
 }
 
-struct Reply {
+pub(crate) struct Reply {
     status: StatusCode,
     body: Option<Value>,
     bytes: Option<Vec<u8>>,
@@ -40,7 +43,7 @@ struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, body: Value) -> Reply {
+    pub(crate) fn json(status: u16, body: Value) -> Reply {
         Reply {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             body: Some(body),
@@ -48,10 +51,10 @@ impl Reply {
             headers: Vec::new(),
         }
     }
-    fn ok(body: Value) -> Reply {
+    pub(crate) fn ok(body: Value) -> Reply {
         Self::json(200, body)
     }
-    fn no_content() -> Reply {
+    pub(crate) fn no_content() -> Reply {
         Reply {
             status: StatusCode::NO_CONTENT,
             body: None,
@@ -59,8 +62,14 @@ impl Reply {
             headers: Vec::new(),
         }
     }
-    fn error(status: u16, code: u64, message: &str) -> Reply {
+    pub(crate) fn error(status: u16, code: u64, message: &str) -> Reply {
         Self::json(status, json!({"message": message, "code": code}))
+    }
+    pub(crate) fn invalid_form_body(errors: Value) -> Reply {
+        Self::json(
+            400,
+            json!({"code": 50035, "message": "Invalid Form Body", "errors": errors}),
+        )
     }
     fn not_found() -> Reply {
         Self::error(404, 0, "404: Not Found")
@@ -117,12 +126,38 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         Some(Fault::Status(s)) => Reply::error(*s, 0, "injected fault"),
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(*d).await;
-            route(&ctx, &method, &path, &headers, &body, at)
+            limited_route(&ctx, &method, &path, &headers, &body, at)
         }
-        None => route(&ctx, &method, &path, &headers, &body, at),
+        None => limited_route(&ctx, &method, &path, &headers, &body, at),
     };
     ctx.shared.lock().requests[index].status = reply.status.as_u16();
     into_response(reply)
+}
+
+/// The bucket first (a refused request does not reach the handler), then the handler; the
+/// bucket's headers go on either answer.
+fn limited_route(
+    ctx: &Ctx,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Value,
+    at: Instant,
+) -> Reply {
+    let taken = {
+        let mut s = ctx.shared.lock();
+        let limits = s.rate_limits.clone();
+        ratelimit::take(&mut s.windows, &limits, method.as_str(), path)
+    };
+    let Some(taken) = taken else {
+        return route(ctx, method, path, headers, body, at);
+    };
+    let mut reply = match taken.retry_after {
+        Some(secs) => Reply::json(429, ratelimit::limited_body(secs, false)),
+        None => route(ctx, method, path, headers, body, at),
+    };
+    reply.headers.extend(taken.headers);
+    reply
 }
 
 fn into_response(r: Reply) -> Response {
@@ -150,11 +185,9 @@ fn strip_prefix(path: &str) -> &str {
     path
 }
 
+/// An injected 429 (`Fault::RateLimited`), whatever the bucket says.
 fn rate_limited(retry_after: f64, global: bool) -> Reply {
-    let mut r = Reply::json(
-        429,
-        json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": global}),
-    );
+    let mut r = Reply::json(429, ratelimit::limited_body(retry_after, global));
     r.headers = vec![
         ("retry-after", format!("{}", retry_after.ceil() as u64)),
         ("x-ratelimit-limit", "5".into()),
@@ -194,6 +227,17 @@ fn route(
     if needs_auth && !authorized(ctx, headers) {
         return Reply::error(401, 0, "401: Unauthorized");
     }
+    if matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+        if let Err(errors) = schema::check(method.as_str(), path, body) {
+            ctx.shared.lock().invalid.push(Invalid {
+                method: method.to_string(),
+                path: path.to_string(),
+                body: body.clone(),
+                errors: errors.clone(),
+            });
+            return Reply::invalid_form_body(errors);
+        }
+    }
     let app = payloads::APPLICATION_ID.to_string();
     match (method.as_str(), seg.as_slice()) {
         ("GET", ["gateway"]) => Reply::ok(json!({"url": ctx.ws_url})),
@@ -206,12 +250,16 @@ fn route(
         (m, ["applications", a, "guilds", g, "commands"]) if *a == app => {
             commands(ctx, m, Some(g), body)
         }
-        ("POST", ["interactions", id, token, "callback"]) => callback(ctx, id, token, body, at),
-        ("POST", ["webhooks", a, token]) if *a == app => followup(ctx, token, body, at),
+        ("POST", ["interactions", id, token, "callback"]) => {
+            interactions::callback(ctx, id, token, body, at)
+        }
+        ("POST", ["webhooks", a, token]) if *a == app => {
+            interactions::followup(ctx, token, body, at)
+        }
         (m @ ("GET" | "PATCH" | "DELETE"), ["webhooks", a, token, "messages", mid])
             if *a == app =>
         {
-            webhook_message(ctx, m, token, mid, body, at)
+            interactions::webhook_message(ctx, m, token, mid, body, at)
         }
         ("GET", ["attachments", name]) => match ctx.shared.lock().attachments.get(*name) {
             Some(b) => Reply {
@@ -260,136 +308,6 @@ fn commands(ctx: &Ctx, method: &str, guild: Option<&str>, body: &Value) -> Reply
             Reply::ok(c)
         }
         _ => Reply::not_found(),
-    }
-}
-
-fn callback(ctx: &Ctx, id: &str, token: &str, body: &Value, at: Instant) -> Reply {
-    let kind = body["type"].as_u64().unwrap_or(0);
-    let data = body.get("data").cloned().unwrap_or(Value::Null);
-    let mut s = ctx.shared.lock();
-    let Some(d) = s.dispatched.get(id).cloned() else {
-        return Reply::error(404, 10062, "Unknown interaction");
-    };
-    let latency = at.saturating_duration_since(d.at);
-    let already = s
-        .callbacks
-        .iter()
-        .any(|c| c.interaction_id == id && c.status == 204);
-    let late = ctx.callback_deadline.is_some_and(|dl| latency > dl);
-    let (status, reply) = if d.token != token || late {
-        (404, Reply::error(404, 10062, "Unknown interaction"))
-    } else if already {
-        (
-            400,
-            Reply::error(400, 40060, "Interaction has already been acknowledged."),
-        )
-    } else {
-        (204, Reply::no_content())
-    };
-    s.callbacks.push(Callback {
-        interaction_id: id.to_string(),
-        token: token.to_string(),
-        kind,
-        data: data.clone(),
-        at,
-        latency,
-        status,
-    });
-    if status != 204 {
-        return reply;
-    }
-    let key = (token.to_string(), "@original".to_string());
-    match kind {
-        4 => {
-            let m = payloads::message(&ctx.shared.snowflake(), &data);
-            s.messages.insert(key, m);
-        }
-        5 => {
-            let eph = data["flags"].as_u64().unwrap_or(0) & 64;
-            let m = payloads::message(&ctx.shared.snowflake(), &json!({"flags": 128 | eph}));
-            s.messages.insert(key, m);
-        }
-        7 => {
-            if let Some(m) = s.messages.get_mut(&key) {
-                payloads::merge_message(m, &data);
-                m["edited_timestamp"] = json!(payloads::now());
-            }
-        }
-        _ => {}
-    }
-    reply
-}
-
-fn followup(ctx: &Ctx, token: &str, body: &Value, at: Instant) -> Reply {
-    let mut s = ctx.shared.lock();
-    if !s.token_to_interaction.contains_key(token) {
-        return Reply::error(404, 10015, "Unknown Webhook");
-    }
-    let id = ctx.shared.snowflake();
-    let m = payloads::message(&id, body);
-    s.messages
-        .insert((token.to_string(), id.clone()), m.clone());
-    s.edits.push(Edit {
-        token: token.to_string(),
-        message: id,
-        method: "POST".into(),
-        body: body.clone(),
-        at,
-        status: 200,
-    });
-    Reply::ok(m)
-}
-
-fn webhook_message(
-    ctx: &Ctx,
-    method: &str,
-    token: &str,
-    mid: &str,
-    body: &Value,
-    at: Instant,
-) -> Reply {
-    let mut s = ctx.shared.lock();
-    if !s.token_to_interaction.contains_key(token) {
-        return Reply::error(404, 10015, "Unknown Webhook");
-    }
-    let key = (token.to_string(), mid.to_string());
-    let record = |s: &mut super::state::Inner, status: u16| {
-        s.edits.push(Edit {
-            token: token.to_string(),
-            message: mid.to_string(),
-            method: method.to_string(),
-            body: body.clone(),
-            at,
-            status,
-        })
-    };
-    match method {
-        "GET" => match s.messages.get(&key) {
-            Some(m) => Reply::ok(m.clone()),
-            None => Reply::error(404, 10008, "Unknown Message"),
-        },
-        "DELETE" => {
-            let found = s.messages.remove(&key).is_some();
-            record(&mut s, if found { 204 } else { 404 });
-            if found {
-                Reply::no_content()
-            } else {
-                Reply::error(404, 10008, "Unknown Message")
-            }
-        }
-        _ => {
-            let Some(m) = s.messages.get_mut(&key) else {
-                record(&mut s, 404);
-                return Reply::error(404, 10008, "Unknown Message");
-            };
-            payloads::merge_message(m, body);
-            let flags = m["flags"].as_u64().unwrap_or(0) & !128;
-            m["flags"] = json!(flags);
-            m["edited_timestamp"] = json!(payloads::now());
-            let out = m.clone();
-            record(&mut s, 200);
-            Reply::ok(out)
-        }
     }
 }
 

@@ -14,6 +14,8 @@ use std::{
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::ratelimit::{RateLimits, Window};
+
 /// One HTTP request as the fake received it.
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
@@ -62,7 +64,26 @@ pub struct Dispatched {
     pub token: String,
     pub kind: u64,
     pub at: Instant,
+    /// The test clock (`FakeDiscord::advance_clock`) when dispatched.
+    pub clock_at: Duration,
     pub payload: Value,
+}
+
+impl Dispatched {
+    /// Real time since dispatch plus the test clock advanced since then.
+    pub fn age(&self, clock_now: Duration) -> Duration {
+        self.at.elapsed() + clock_now.saturating_sub(self.clock_at)
+    }
+}
+
+/// A request body the fake refused as Discord would (400, code 50035 or a wrong callback type).
+#[derive(Debug, Clone)]
+pub struct Invalid {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    /// Discord's `errors` object.
+    pub errors: Value,
 }
 
 /// `POST /interactions/{id}/{token}/callback`.
@@ -160,6 +181,13 @@ pub struct Inner {
     /// Every dispatch frame of the current session, for RESUME replay.
     pub sent_log: Vec<(u64, Value)>,
     pub resume_policy: ResumePolicy,
+    /// Rate-limit windows by bucket, and the limits in force.
+    pub windows: HashMap<String, Window>,
+    pub rate_limits: RateLimits,
+    /// How far a test moved the fake's clock (token expiry), on top of real time.
+    pub clock: Duration,
+    /// Bodies refused as invalid, in arrival order.
+    pub invalid: Vec<Invalid>,
 }
 
 pub(crate) struct Shared {
