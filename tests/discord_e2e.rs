@@ -10,6 +10,8 @@ mod support;
 
 #[path = "discord_e2e/bot.rs"]
 mod bot;
+#[path = "discord_e2e/components.rs"]
+mod components;
 #[path = "discord_e2e/fake_proof.rs"]
 mod fake_proof;
 #[path = "discord_e2e/fake_strict.rs"]

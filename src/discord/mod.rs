@@ -184,9 +184,12 @@ async fn on_event(
     let _busy = data.in_flight.enter();
     let ctx = fw.serenity_context;
     let handled = std::panic::AssertUnwindSafe(async {
-        if c.data.custom_id.starts_with("fb:") {
+        // Only ids this version makes are routed; anything else (an older version's, garbage) is
+        // told it expired rather than left to fail.
+        let id = &c.data.custom_id;
+        if render::parse_feedback_id(id).is_some() {
             ask::on_feedback(ctx, data, c).await;
-        } else if c.data.custom_id.starts_with("epq:") {
+        } else if render::parse_question_pick_id(id).is_some() {
             episode::on_question_pick(ctx, data, c).await;
         } else {
             expired_component(ctx, c).await;
