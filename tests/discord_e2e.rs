@@ -16,6 +16,8 @@ mod components;
 mod fake_proof;
 #[path = "discord_e2e/fake_strict.rs"]
 mod fake_strict;
+#[path = "discord_e2e/ratelimits.rs"]
+mod ratelimits;
 #[path = "discord_e2e/resilience.rs"]
 mod resilience;
 #[path = "discord_e2e/scenarios.rs"]

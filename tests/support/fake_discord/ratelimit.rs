@@ -131,7 +131,9 @@ pub(crate) fn take(
             used: 0,
         };
     }
-    let reset_after = (w.started + limit.per).saturating_duration_since(now);
+    // Rounded up to the millisecond sent, so a client waiting exactly that long is not early.
+    let left = (w.started + limit.per).saturating_duration_since(now);
+    let reset_after = Duration::from_millis(left.as_micros().div_ceil(1000) as u64);
     let refused = w.used >= limit.requests;
     if !refused {
         w.used += 1;
