@@ -19,7 +19,16 @@ use std::net::SocketAddr;
 
 use poise::serenity_prelude as serenity;
 
-use super::{render, ServeError};
+use super::render;
+
+/// Why the REST client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("DISCORD_API_BASE={0:?}: must be https://IP:PORT (a local fake Discord serving TLS; tests only)")]
+    ApiBase(String),
+    #[error("could not build the HTTP client: {0}")]
+    Client(String),
+}
 
 /// Everything needed to make `Http` clients sharing one connection pool.
 pub(super) struct Rest {
@@ -28,7 +37,7 @@ pub(super) struct Rest {
 }
 
 impl Rest {
-    pub(super) fn new(token: &str, api_base: Option<&str>) -> Result<Rest, ServeError> {
+    pub(super) fn new(token: &str, api_base: Option<&str>) -> Result<Rest, SetupError> {
         let builder = reqwest::Client::builder().use_rustls_tls();
         let builder = match api_base {
             None => builder,
@@ -39,7 +48,7 @@ impl Rest {
         };
         let client = builder
             .build()
-            .map_err(|e| ServeError::HttpClient(e.to_string()))?;
+            .map_err(|e| SetupError::Client(e.to_string()))?;
         Ok(Rest {
             client,
             token: token.to_string(),
@@ -69,8 +78,8 @@ impl Rest {
 }
 
 /// `https://IP:PORT` → where `discord.com` is reached instead.
-fn fake_address(base: &str) -> Result<SocketAddr, ServeError> {
-    let bad = || ServeError::ApiBase(base.to_string());
+fn fake_address(base: &str) -> Result<SocketAddr, SetupError> {
+    let bad = || SetupError::ApiBase(base.to_string());
     let url = reqwest::Url::parse(base).map_err(|_| bad())?;
     if url.scheme() != "https" || !matches!(url.path(), "" | "/") {
         return Err(bad());

@@ -63,10 +63,8 @@ pub enum ServeError {
     Client(#[source] serenity::Error),
     #[error("the Discord gateway connection ended")]
     Gateway(#[source] serenity::Error),
-    #[error("DISCORD_API_BASE={0:?}: must be https://IP:PORT (a local fake Discord serving TLS; tests only)")]
-    ApiBase(String),
-    #[error("could not build the HTTP client: {0}")]
-    HttpClient(String),
+    #[error(transparent)]
+    Rest(#[from] http::SetupError),
 }
 
 /// Run the bot until `shutdown` resolves (or the gateway connection fails for good).

@@ -12,13 +12,15 @@ use std::{
 use jsonschema::{error::ValidationErrorKind as K, ValidationError, Validator};
 use serde_json::{json, Map, Value};
 
+/// (method, template) → compiled request schema; `None` when the route takes no body.
+type Compiled = HashMap<(String, String), Option<Arc<Validator>>>;
+
 struct Spec {
     /// `components` (with the known quirk patched), merged into every route's schema so the
     /// `#/components/...` references resolve inside the one document.
     components: Value,
     paths: Map<String, Value>,
-    /// (method, template) → compiled request schema; `None` when the route takes no body.
-    compiled: Mutex<HashMap<(String, String), Option<Arc<Validator>>>>,
+    compiled: Mutex<Compiled>,
 }
 
 fn spec() -> &'static Spec {
