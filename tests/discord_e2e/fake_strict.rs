@@ -291,3 +291,66 @@ async fn fake_rate_limits_per_token_with_discords_headers() {
         header(&h1, "x-ratelimit-bucket")
     );
 }
+
+/// serenity's own `Http` with its rate limiter on, reaching the fake over HTTPS (its limiter
+/// ignores `HttpBuilder::proxy`, so the connection for `discord.com` is redirected instead).
+fn limited_http(fake: &FakeDiscord) -> serenity::all::Http {
+    let addr = fake.tls_base_url().trim_start_matches("https://");
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .resolve("discord.com", addr.parse().expect("fake address"))
+        .danger_accept_invalid_certs(true)
+        .build()
+        .expect("client");
+    serenity::all::HttpBuilder::new(fake.token())
+        .client(client)
+        .application_id(serenity::all::ApplicationId::new(APPLICATION_ID))
+        .build()
+}
+
+async fn timed_edit(http: &serenity::all::Http, token: &str, body: &Value) -> (Duration, bool) {
+    let t = std::time::Instant::now();
+    let r = http
+        .edit_original_interaction_response(token, body, vec![])
+        .await;
+    (t.elapsed(), r.is_ok())
+}
+
+/// Why gdbot gives each answer stream an `Http` of its own: serenity 0.12 keys every
+/// `@original` by the application id, so one token's exhausted bucket makes its limiter wait
+/// before another token's edit, although Discord (and the fake) limit each token separately.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serenity_limiter_reads_the_headers_but_shares_one_original_bucket() {
+    let limits = RateLimits {
+        webhook: Limit::new(1, Duration::from_secs(2)),
+        ..RateLimits::default()
+    };
+    let fake = FakeDiscord::start_with(Options {
+        rate_limits: limits,
+        callback_deadline: None,
+        ..Options::default()
+    })
+    .await;
+    let (a, b, c) = (command(&fake), command(&fake), command(&fake));
+    for i in [&a, &b, &c] {
+        assert_eq!(callback(&fake, i, json!({"type": 5})).await.0, 204);
+    }
+    let body = json!({"content": "x"});
+    let shared = limited_http(&fake);
+    let (first, ok1) = timed_edit(&shared, &a.token, &body).await;
+    let (second, ok2) = timed_edit(&shared, &b.token, &body).await;
+    let own = limited_http(&fake);
+    let (third, ok3) = timed_edit(&own, &c.token, &body).await;
+    eprintln!("one Http: A {first:?}, then B {second:?}; B's own Http: C {third:?}");
+    assert!(ok1 && ok2 && ok3);
+    assert!(
+        second >= Duration::from_millis(1500),
+        "B waited for A's bucket: {second:?}"
+    );
+    assert!(
+        third < Duration::from_millis(1000),
+        "C's own Http: {third:?}"
+    );
+    let refused = fake.with(|s| s.requests.iter().filter(|r| r.status == 429).count());
+    assert_eq!(refused, 0, "the limiter waited instead of provoking a 429");
+}
