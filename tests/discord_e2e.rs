@@ -1,7 +1,7 @@
 //! End-to-end tests against local fakes of Discord and of an OpenAI-compatible server
 //! (`tests/support/`). One test target; the concerns live in `tests/discord_e2e/*.rs`:
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
-//! - `scenarios`, `resilience`: gdbot's Discord front door (`gdbot::discord::serve`) end to end,
+//! - `scenarios`, `resilience`, `guards`, `suggested`: gdbot's Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`.
 
 mod support;
@@ -10,10 +10,14 @@ mod support;
 mod bot;
 #[path = "discord_e2e/fake_proof.rs"]
 mod fake_proof;
+#[path = "discord_e2e/guards.rs"]
+mod guards;
 #[path = "discord_e2e/resilience.rs"]
 mod resilience;
 #[path = "discord_e2e/scenarios.rs"]
 mod scenarios;
+#[path = "discord_e2e/suggested.rs"]
+mod suggested;
 
 use gdbot::App;
 use tempfile::TempDir;
