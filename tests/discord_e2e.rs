@@ -1,7 +1,7 @@
 //! End-to-end tests against local fakes of Discord and of an OpenAI-compatible server
 //! (`tests/support/`). One test target; the concerns live in `tests/discord_e2e/*.rs`:
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
-//! - `scenarios`, `resilience`, `guards`, `suggested`: gdbot's Discord front door (`gdbot::discord::serve`) end to end,
+//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`: gdbot's Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`.
 
 mod support;
@@ -18,6 +18,8 @@ mod resilience;
 mod scenarios;
 #[path = "discord_e2e/suggested.rs"]
 mod suggested;
+#[path = "discord_e2e/writes.rs"]
+mod writes;
 
 use gdbot::App;
 use tempfile::TempDir;
