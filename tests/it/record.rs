@@ -113,3 +113,34 @@ async fn cli_ask_prints_while_the_database_is_write_locked_and_records_before_ex
     let row: Value = serde_json::from_str(&row.expect("the answer was recorded")).expect("json");
     assert_eq!(row["question"], QUESTION);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_store_writes_every_answer_still_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_dataset(&dir, &[]).await;
+    let lock = WriteLock::take(&app.config.database_url).await;
+    let mut ids = Vec::new();
+    for q in [QUESTION, "What is diffusion?", "Who founded Runway?"] {
+        let a = app.ask(q, None, None).await.expect("answer");
+        ids.push(a.answer_id.expect("an answer id"));
+    }
+    let closing = tokio::spawn({
+        let store = app.store.clone();
+        async move { store.close().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!closing.is_finished(), "close waits for the queued records");
+    lock.release().await;
+    closing.await.expect("close");
+    let app = gdbot::App::open(crate::support::config(&dir, &[]))
+        .await
+        .expect("reopen");
+    for id in ids {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE id = ?")
+            .bind(id)
+            .fetch_one(app.store.pool())
+            .await
+            .expect("query");
+        assert_eq!(n, 1, "answer {id} was written before the store closed");
+    }
+}
