@@ -3,7 +3,8 @@
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
 //! - `fake_strict`: the fake refuses what Discord refuses (bodies, callback types, expired tokens)
 //!   and rate-limits like Discord;
-//! - `scenarios`, `resilience`: gdbot's Discord front door (`gdbot::discord::serve`) end to end,
+//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`: gdbot's
+//!   Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`.
 
 mod support;
@@ -16,12 +17,18 @@ mod components;
 mod fake_proof;
 #[path = "discord_e2e/fake_strict.rs"]
 mod fake_strict;
+#[path = "discord_e2e/guards.rs"]
+mod guards;
 #[path = "discord_e2e/ratelimits.rs"]
 mod ratelimits;
 #[path = "discord_e2e/resilience.rs"]
 mod resilience;
 #[path = "discord_e2e/scenarios.rs"]
 mod scenarios;
+#[path = "discord_e2e/suggested.rs"]
+mod suggested;
+#[path = "discord_e2e/writes.rs"]
+mod writes;
 
 use gdbot::App;
 use tempfile::TempDir;

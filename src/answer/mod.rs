@@ -67,7 +67,8 @@ pub struct Answer {
     /// Why an LLM answer fell back to excerpts, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// Id of the stored answer record (for feedback).
+    /// Id of the answer's record (for feedback). The row is written in the background:
+    /// `Store::flush_log` waits for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_id: Option<i64>,
     pub latency_ms: u64,
@@ -177,23 +178,25 @@ fn source_of(h: &Hit) -> Source {
     }
 }
 
-/// Store the answer; a failure to log never costs the user the answer.
+/// Queue the answer for the log and return its id (for feedback buttons). The row is written in
+/// the background, so an import holding the write lock never delays the answer; a failure to
+/// log never costs the user the answer.
 async fn record(store: &Store, question: &str, episode: Option<&str>, a: &Answer) -> Option<i64> {
     let rec = AnswerRecord {
-        question,
-        episode_filter: episode,
+        question: question.to_string(),
+        episode_filter: episode.map(String::from),
         mode: match a.mode {
             Mode::Llm => "llm",
             Mode::Extractive => "extractive",
         },
         confident: a.confident,
-        answer: &a.answer,
+        answer: a.answer.clone(),
         sources_json: serde_json::to_string(&a.sources).unwrap_or_default(),
         prompt_tokens: a.usage.prompt_tokens,
         completion_tokens: a.usage.completion_tokens,
         latency_ms: a.latency_ms as i64,
     };
-    match store.record_answer(&rec).await {
+    match store.queue_answer(rec).await {
         Ok(id) => Some(id),
         Err(e) => {
             tracing::warn!(error = %e, "could not record the answer");

@@ -18,7 +18,7 @@ pub struct QueryFigures {
     pub search_cold: Latency,
     /// Second pass over the same questions.
     pub search_warm: Latency,
-    /// Extractive `App::ask` end to end (retrieval, prompt, excerpts, answer log).
+    /// Extractive `App::ask` end to end (retrieval, prompt, excerpts, queueing the answer log).
     pub ask: Latency,
 }
 

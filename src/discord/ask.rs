@@ -148,7 +148,9 @@ pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "non-string panic payload".to_string())
 }
 
-/// 👍/👎 under an answer: one vote per user per answer, voting again replaces it.
+/// 👍/👎 under an answer: one vote per user per answer, voting again replaces it. The vote is
+/// queued (written in the background, after the answer's own record), so the acknowledgement
+/// never waits for the database's write lock and keeps within Discord's 3 s.
 pub(super) async fn on_feedback(
     ctx: &serenity::Context,
     data: &Data,
@@ -160,7 +162,7 @@ pub(super) async fn on_feedback(
             match data
                 .app
                 .store
-                .record_feedback(answer_id, &c.user.id.to_string(), vote)
+                .queue_feedback(answer_id, &c.user.id.to_string(), vote)
                 .await
             {
                 Ok(true) => format!("Thanks — recorded {}", if vote > 0 { "👍" } else { "👎" }),

@@ -1,17 +1,22 @@
 //! Answers given and the feedback votes on them.
+//!
+//! Nothing here makes a user wait for SQLite's single write lock, which an import holds for
+//! seconds: an answer's id is allocated in memory (so its 👍/👎 buttons can be shown at once), and
+//! answers and votes are queued to one background writer (`recorder`) that writes them in order,
+//! retrying while the database is busy. `Store::close` drains the queue.
 
 use serde::Serialize;
 
-use super::{Store, StoreError, NOW};
+use super::{recorder::Job, Store, StoreError};
 
 /// What is recorded of each answer.
 #[derive(Debug, Clone, Serialize)]
-pub struct AnswerRecord<'a> {
-    pub question: &'a str,
-    pub episode_filter: Option<&'a str>,
-    pub mode: &'a str,
+pub struct AnswerRecord {
+    pub question: String,
+    pub episode_filter: Option<String>,
+    pub mode: &'static str,
     pub confident: bool,
-    pub answer: &'a str,
+    pub answer: String,
     pub sources_json: String,
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
@@ -19,48 +24,99 @@ pub struct AnswerRecord<'a> {
 }
 
 impl Store {
-    /// Store an answer; returns its id (used by feedback buttons).
-    pub async fn record_answer(&self, r: &AnswerRecord<'_>) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(&format!(
-            "INSERT INTO answers (at, question, episode_filter, mode, confident, answer, sources_json, prompt_tokens, completion_tokens, latency_ms)
-             VALUES ({NOW}, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-        ))
-        .bind(r.question)
-        .bind(r.episode_filter)
-        .bind(r.mode)
-        .bind(r.confident)
-        .bind(r.answer)
-        .bind(&r.sources_json)
-        .bind(r.prompt_tokens)
-        .bind(r.completion_tokens)
-        .bind(r.latency_ms)
-        .fetch_one(&self.pool)
-        .await?)
+    /// Queue an answer for the log and return its id at once; the row is written in the background
+    /// (`flush_log` waits for it). Waits only when thousands of records are already queued.
+    pub async fn queue_answer(&self, record: AnswerRecord) -> Result<i64, StoreError> {
+        let id = self.recorder.next_id();
+        self.recorder.mark_queued(id);
+        if let Err(e) = self.recorder.send(Job::answer(id, record)).await {
+            self.recorder.forget(id);
+            return Err(e);
+        }
+        Ok(id)
     }
 
-    /// One vote per user per answer; voting again replaces the vote. False when the answer is unknown.
-    pub async fn record_feedback(
+    /// Queue a vote: one per user per answer, voting again replaces it. False when the answer is
+    /// neither stored nor waiting to be (a vote on an answer still queued is kept).
+    pub async fn queue_feedback(
         &self,
         answer: i64,
         user_id: &str,
         vote: i8,
     ) -> Result<bool, StoreError> {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM answers WHERE id = ?")
-            .bind(answer)
-            .fetch_optional(&self.pool)
-            .await?;
-        if exists.is_none() {
-            return Ok(false);
+        // Queued first, then stored: the writer forgets an id only after its row is committed.
+        if !self.recorder.is_queued(answer) {
+            // A read: in WAL mode it does not wait for the write lock.
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM answers WHERE id = ?")
+                .bind(answer)
+                .fetch_optional(&self.pool)
+                .await?;
+            if exists.is_none() {
+                return Ok(false);
+            }
         }
-        sqlx::query(&format!(
-            "INSERT INTO feedback (answer, user_id, vote, at) VALUES (?, ?, ?, {NOW})
-             ON CONFLICT(answer, user_id) DO UPDATE SET vote = excluded.vote, at = excluded.at"
-        ))
-        .bind(answer)
-        .bind(user_id)
-        .bind(vote.signum() as i64)
-        .execute(&self.pool)
-        .await?;
+        self.recorder
+            .send(Job::vote(answer, user_id, vote.signum()))
+            .await?;
         Ok(true)
     }
+
+    /// Wait until every answer and vote queued so far is written (or given up on, which is logged).
+    pub async fn flush_log(&self) {
+        self.recorder.flush().await;
+    }
+}
+
+/// Timestamp `ago_s` seconds before now, as RFC 3339, computed by SQLite (no date library here).
+const AT: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)";
+
+/// SQLite time modifier for "`secs` seconds ago".
+fn ago(secs: f64) -> String {
+    format!("-{secs:.3} seconds")
+}
+
+pub(super) async fn insert_answer(
+    pool: &sqlx::SqlitePool,
+    id: i64,
+    r: &AnswerRecord,
+    ago_s: f64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO answers (id, at, question, episode_filter, mode, confident, answer, sources_json, prompt_tokens, completion_tokens, latency_ms)
+         VALUES (?, {AT}, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(id)
+    .bind(ago(ago_s))
+    .bind(&r.question)
+    .bind(&r.episode_filter)
+    .bind(r.mode)
+    .bind(r.confident)
+    .bind(&r.answer)
+    .bind(&r.sources_json)
+    .bind(r.prompt_tokens)
+    .bind(r.completion_tokens)
+    .bind(r.latency_ms)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn insert_vote(
+    pool: &sqlx::SqlitePool,
+    answer: i64,
+    user_id: &str,
+    vote: i8,
+    ago_s: f64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO feedback (answer, user_id, vote, at) VALUES (?, ?, ?, {AT})
+         ON CONFLICT(answer, user_id) DO UPDATE SET vote = excluded.vote, at = excluded.at"
+    ))
+    .bind(answer)
+    .bind(user_id)
+    .bind(i64::from(vote))
+    .bind(ago(ago_s))
+    .execute(pool)
+    .await?;
+    Ok(())
 }

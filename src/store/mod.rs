@@ -4,6 +4,7 @@ mod bulk;
 mod episodes;
 mod index;
 mod log;
+mod recorder;
 mod reload;
 mod search;
 
@@ -30,12 +31,16 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("the answer log's writer has stopped")]
+    LogStopped,
 }
 
 /// A handle on the SQLite database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Writes the answer log in the background (`log.rs`).
+    recorder: recorder::Recorder,
 }
 
 impl Store {
@@ -66,7 +71,10 @@ impl Store {
                 url: url.to_string(),
                 error,
             })?;
-        let store = Store { pool };
+        let store = Store {
+            recorder: recorder::Recorder::start(pool.clone()),
+            pool,
+        };
         store.ensure_index().await?;
         Ok(store)
     }
@@ -82,8 +90,17 @@ impl Store {
             .await?)
     }
 
-    /// Close the pool (checkpoints the WAL).
+    /// Write what the answer log still has queued, then close the pool (checkpoints the WAL).
     pub async fn close(&self) {
+        // Each queued record is given up after GIVE_UP_AFTER of a busy database; a little more
+        // covers the last one started.
+        let limit = recorder::GIVE_UP_AFTER + Duration::from_secs(5);
+        if tokio::time::timeout(limit, self.flush_log()).await.is_err() {
+            tracing::error!(
+                "the answer log was still waiting for the database after {} s; closing anyway",
+                limit.as_secs()
+            );
+        }
         self.pool.close().await;
     }
 }

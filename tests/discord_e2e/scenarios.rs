@@ -6,6 +6,8 @@ use serde_json::json;
 
 use crate::{
     bot::*,
+    guards::{ephemeral_text, feedback_button, press},
+    suggested::source_videos,
     support::{
         fake_discord::{Actor, Interaction, PERMS_MEMBER},
         fake_openai::LlmSettings,
@@ -86,17 +88,9 @@ async fn ask_defers_streams_at_most_once_a_second_and_never_pings() {
         let gap = w[1].at - w[0].at;
         assert!(gap >= Duration::from_millis(900), "edits {gap:?} apart");
     }
-    // Feedback button → some acknowledgement.
-    let up = m["components"].to_string();
-    let custom = up
-        .split('"')
-        .find(|s| s.starts_with("fb:up:"))
-        .expect("fb:up button")
-        .to_string();
-    let press = bot
-        .fake
-        .component_interaction(&custom, None, m.clone(), &Actor::member(2));
-    bot.dispatch_acked(&press).await;
+    // Feedback button → an ephemeral thank-you (the vote itself: `guards`).
+    let cb = press(&bot, &m, &feedback_button(&m, "up"), 2).await;
+    assert_eq!(ephemeral_text(&cb), "Thanks — recorded 👍");
     bot.shutdown().await;
 }
 
@@ -151,25 +145,39 @@ async fn episode_autocomplete_and_suggested_question() {
         .to_string();
     let episode_id = custom.trim_start_matches("epq:").to_string();
 
+    let question = bot
+        .app
+        .store
+        .episode(&episode_id)
+        .await
+        .expect("load")
+        .expect("the picked episode")
+        .questions[0]
+        .clone();
     let sel = bot
         .fake
         .component_interaction(&custom, Some(vec!["0".into()]), msg, &actor);
     bot.dispatch_acked(&sel).await;
-    bot.fake
-        .wait_until("an answer to the suggested question", SECS(20), |s| {
-            s.edits
-                .iter()
-                .any(|e| {
-                    e.token == sel.token
-                        && e.body["embeds"].as_array().is_some_and(|a| !a.is_empty())
-                })
-                .then_some(())
-        })
+    let edit = bot
+        .fake
+        .wait_for_edit(
+            &sel.token,
+            |e| e.status == 200 && e.body["embeds"].as_array().is_some_and(|a| !a.is_empty()),
+            SECS(20),
+        )
         .await;
-    let text = all_text(&bot.fake, &sel);
+    let embed = &edit.body["embeds"][0];
+    assert_eq!(embed["title"].as_str(), Some(question.as_str()), "{embed}");
     assert!(
-        text.contains(&episode_id),
-        "the answer cites episode {episode_id}: {text}"
+        embed["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("careful evaluation")),
+        "the LLM's answer: {embed}"
+    );
+    let videos = source_videos(embed);
+    assert!(
+        !videos.is_empty() && videos.iter().all(|v| *v == episode_id),
+        "sources from episode {episode_id}: {videos:?}"
     );
     bot.shutdown().await;
 }
@@ -220,9 +228,12 @@ async fn reload_checks_permission_validates_and_reports() {
     );
     bot.dispatch_acked(&i).await;
     let cb = bot.fake.wait_for_callback(&i.id, SECS(1)).await;
-    let flags = cb.data["flags"].as_u64().unwrap_or(0);
-    assert_eq!(flags & 64, 64, "ephemeral refusal: {:?}", cb.data);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // An accepted reload is deferred ephemerally too (type 5, flag 64): check it is the refusal.
+    assert_eq!(
+        ephemeral_text(&cb),
+        "Only moderators can do that: it needs the Manage Server permission or a moderator role."
+    );
+    let refused = i;
     assert_eq!(
         bot.app.store.dump().await.expect("dump"),
         before,
@@ -246,14 +257,13 @@ async fn reload_checks_permission_validates_and_reports() {
                 .cloned()
         })
         .await;
-    let text = msg.to_string().to_lowercase();
+    let content = msg["content"].as_str().unwrap_or_default();
     assert!(
-        text.contains("line") || text.contains("row"),
-        "errors name the line/row: {text}"
-    );
-    assert!(
-        text.chars().any(|c| c.is_ascii_digit()),
-        "with numbers: {text}"
+        content.starts_with("❌ The import was rejected:")
+            && content
+                .contains("broken.csv: the file ends inside a quoted field that starts on line 2")
+            && content.ends_with("The stored dataset was not changed."),
+        "the error names the file and line: {content}"
     );
     assert_eq!(
         bot.app.store.dump().await.expect("dump"),
@@ -281,5 +291,22 @@ async fn reload_checks_permission_validates_and_reports() {
         bot.app.store.episode_count().await.expect("count"),
         count - 1
     );
+    // Every import attempt is logged: the refused one never started.
+    let sources: Vec<String> =
+        sqlx::query_scalar("SELECT source || ' ' || outcome FROM reloads ORDER BY id")
+            .fetch_all(bot.app.store.pool())
+            .await
+            .expect("reloads");
+    assert_eq!(
+        sources[sources.len() - 2..],
+        ["broken.csv rejected", "good.csv ok"],
+        "{sources:?}"
+    );
+    assert!(
+        !sources.iter().any(|s| s.starts_with("new.csv")),
+        "{sources:?}"
+    );
+    assert!(bot.fake.edits_for(&refused.token).is_empty());
+    assert_eq!(bot.fake.callbacks_for(&refused.id).len(), 1);
     bot.shutdown().await;
 }

@@ -96,7 +96,8 @@ async fn llm_answer_streams_and_cites_the_prompt_passages() {
     // sources carry ≈timestamps and jump links
     let s = &a.sources[0];
     assert!(s.link.contains("&t=") && s.timestamp_s.is_some(), "{s:?}");
-    // recorded
+    // recorded (in the background)
+    app.store.flush_log().await;
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM answers WHERE mode = 'llm' AND prompt_tokens = 100",
     )

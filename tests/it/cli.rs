@@ -87,7 +87,14 @@ fn search_json_and_batch_follow_the_contract() {
     std::fs::write(&batch, "{\"qid\":\"a\",\"question\":\"Runway video\"}\n\n{\"qid\":7,\"question\":\"\\\" AND ( NEAR *\"}\n").unwrap();
     let o = gdbot(
         &dir,
-        &["search", "--batch", batch.to_str().unwrap(), "--json"],
+        &[
+            "search",
+            "--batch",
+            batch.to_str().unwrap(),
+            "--k",
+            "2",
+            "--json",
+        ],
         &[],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -98,7 +105,11 @@ fn search_json_and_batch_follow_the_contract() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["qid"], "a");
     assert_eq!(lines[1]["qid"], 7);
-    assert!(lines[1]["hits"].as_array().unwrap().len() <= 8);
+    // --k applies to every question of a batch (the default is 8)
+    let runway = lines[0]["hits"].as_array().unwrap();
+    assert_eq!(runway.len(), 2, "--k 2 gives two hits");
+    assert_eq!(runway[0]["episode_id"], "wbonGgk-_Gk");
+    assert!(lines[1]["hits"].as_array().unwrap().len() <= 2);
     // hostile text is never an FTS5 syntax error
     for q in [
         "\"",

@@ -7,3 +7,4 @@ mod answer;
 mod cli;
 mod import;
 mod quality;
+mod record;

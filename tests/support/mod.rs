@@ -2,6 +2,7 @@
 //! OpenAI-compatible server. Each test target uses a different subset of them.
 #![allow(dead_code)]
 
+pub mod db;
 pub mod fake_discord;
 pub mod fake_openai;
 
