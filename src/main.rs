@@ -113,18 +113,22 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Secrets are hidden from every log line and error message from the start (read raw, before
+    // the configuration is validated: an invalid config must not print them either).
+    let _ = dotenvy::dotenv();
+    gdbot::redact::install(gdbot::redact::Secrets::from_lookup(|k| std::env::var(k).ok()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "warn,gdbot=info".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(gdbot::redact::RedactingWriter::new(std::io::stderr))
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(Cli::parse()).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", gdbot::redact::redact_global(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
