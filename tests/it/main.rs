@@ -6,4 +6,6 @@ mod support;
 mod answer;
 mod cli;
 mod import;
+mod llm_cli;
+mod llm_limits;
 mod quality;

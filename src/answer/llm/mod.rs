@@ -1,22 +1,34 @@
-//! Streaming chat completions from any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp).
+//! Streaming chat completions from any OpenAI-compatible server (OpenAI, LiteLLM, vLLM, Ollama,
+//! llama.cpp server): one `POST /chat/completions` with `"stream": true`, server-sent events back.
 //!
-//! Uses async-openai's `byot` calls with lenient response types of our own: such servers send
-//! fields the strict types reject (empty `finish_reason`, missing `id`, extra keys).
+//! A small client over reqwest (the one serenity already uses) rather than async-openai, which
+//! panicked on a key with a control character, logged raw error bodies (an echoed key reached the
+//! logs), reported a non-OpenAI error body as malformed JSON without its HTTP status, did not
+//! retry a connection reset after connecting, and read streams without bound. Here every text a
+//! server sends is redacted before it is kept, errors carry the status, transport errors before a
+//! response are retried within the time budget, and what is read is capped (see [`LlmClient`]).
 
-use std::time::Duration;
+mod http;
+mod request;
+mod stream;
 
-use async_openai::{
-    config::OpenAIConfig,
-    error::OpenAIError,
-    middleware::{retry::OpenAIRetryLayer, ReqwestService},
-    Client,
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
 };
-use futures::StreamExt;
-use serde::Deserialize;
-use serde_json::json;
+
+use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::config::LlmConfig;
+use crate::{
+    config::{LlmConfig, TokenLimitField},
+    redact::Secrets,
+};
+
+use request::TokenField;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {
@@ -30,8 +42,8 @@ pub enum LlmError {
     Stream(String),
     #[error("the server sent an error inside the stream: {0}")]
     InStream(String),
-    #[error("the server sent an empty answer")]
-    Empty,
+    #[error("the server sent an empty answer{}", if *.token_limit { " (it stopped at its token limit, LLM_MAX_ANSWER_TOKENS)" } else { "" })]
+    Empty { token_limit: bool },
 }
 
 impl LlmError {
@@ -43,24 +55,72 @@ impl LlmError {
             LlmError::Connect(_) => "unreachable".into(),
             LlmError::Stream(_) => "broken stream".into(),
             LlmError::InStream(_) => "error from the model".into(),
-            LlmError::Empty => "empty answer".into(),
+            LlmError::Empty { token_limit: false } => "empty answer".into(),
+            LlmError::Empty { token_limit: true } => "empty answer: token limit reached".into(),
         }
     }
+}
+
+/// Why an answer is incomplete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cut {
+    /// The server stopped at the token limit (`finish_reason: "length"`).
+    TokenLimit,
+    /// gdbot stopped reading: the answer or the stream outgrew its cap.
+    SizeLimit,
+}
+
+/// Tokens the server reported (a usage chunk), kept on failures too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenCounts {
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
 }
 
 /// The finished completion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completion {
     pub text: String,
-    pub prompt_tokens: Option<i64>,
-    pub completion_tokens: Option<i64>,
+    pub usage: TokenCounts,
     pub model: String,
+    /// `Some` when the text is not the whole answer.
+    pub cut: Option<Cut>,
 }
+
+/// A failed call, with whatever usage the server reported before failing.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct LlmFailure {
+    pub error: LlmError,
+    pub usage: TokenCounts,
+}
+
+impl From<LlmError> for LlmFailure {
+    fn from(error: LlmError) -> Self {
+        LlmFailure {
+            error,
+            usage: TokenCounts::default(),
+        }
+    }
+}
+
+/// Most answer text kept, per token of `LLM_MAX_ANSWER_TOKENS`: 4 bytes per token (English
+/// averages ~4 characters) × 4 for margin — 6,400 bytes at the default 400 tokens.
+pub const ANSWER_BYTES_PER_TOKEN: usize = 4 * 4;
+/// Most bytes read from one stream, per token of `LLM_MAX_ANSWER_TOKENS`: each token arrives in
+/// an event of ~200–300 bytes of JSON (more with reasoning text or logprobs), × 4 for margin —
+/// 1.6 MB at the default 400 tokens.
+pub const STREAM_BYTES_PER_TOKEN: usize = 1024 * 4;
 
 #[derive(Clone)]
 pub struct LlmClient {
-    client: Client<OpenAIConfig>,
+    /// `Err` when the HTTP client could not be built (reported on each call, never a panic).
+    http: Result<reqwest::Client, String>,
     cfg: LlmConfig,
+    secrets: Secrets,
+    /// Auto token field: the server refused `max_completion_tokens`; send `max_tokens` from now on.
+    legacy_token_field: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for LlmClient {
@@ -69,46 +129,15 @@ impl std::fmt::Debug for LlmClient {
     }
 }
 
-/// One streamed chunk, every field optional.
-#[derive(Debug, Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    choices: Vec<ChunkChoice>,
-    usage: Option<ChunkUsage>,
-    model: Option<String>,
-    error: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ChunkChoice {
-    delta: Option<Delta>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Delta {
-    content: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ChunkUsage {
-    prompt_tokens: Option<i64>,
-    completion_tokens: Option<i64>,
-}
-
 impl LlmClient {
     pub fn new(cfg: &LlmConfig) -> Self {
-        let config = OpenAIConfig::new()
-            .with_api_key(cfg.api_key.clone())
-            .with_api_base(cfg.base_url.clone());
-        // async-openai's retry layer: 429 (honouring Retry-After), 5xx and connection errors, with
-        // exponential backoff; `complete` bounds the total time.
-        let service = tower::Layer::layer(
-            &OpenAIRetryLayer::new(cfg.max_retries as usize),
-            ReqwestService::default(),
-        );
         LlmClient {
-            client: Client::with_config(config).with_http_service(service),
+            http: reqwest::Client::builder()
+                .build()
+                .map_err(|e| format!("cannot set up HTTP: {e}")),
             cfg: cfg.clone(),
+            secrets: Secrets::new([("OPENAI_API_KEY", Some(cfg.api_key.as_str()))]),
+            legacy_token_field: Arc::default(),
         }
     }
 
@@ -116,102 +145,150 @@ impl LlmClient {
         &self.cfg.model
     }
 
-    /// Stream a completion; `partial` gets the text so far after each delta. Connection errors,
-    /// 429 and 5xx are retried before the stream starts; the whole call is bounded by the timeout.
+    /// Most answer text kept before the answer is marked cut.
+    pub fn max_answer_bytes(&self) -> usize {
+        self.cfg.max_answer_tokens as usize * ANSWER_BYTES_PER_TOKEN
+    }
+
+    /// Most bytes read from one stream before reading stops and the answer is marked cut.
+    pub fn max_stream_bytes(&self) -> usize {
+        self.cfg.max_answer_tokens as usize * STREAM_BYTES_PER_TOKEN
+    }
+
+    /// What users are told about a cut answer.
+    pub fn cut_note(&self, cut: Cut) -> String {
+        match cut {
+            Cut::TokenLimit => format!(
+                "The answer was cut off: the model reached its limit of {} tokens (LLM_MAX_ANSWER_TOKENS).",
+                self.cfg.max_answer_tokens
+            ),
+            Cut::SizeLimit => format!(
+                "The answer was cut off: the server sent more than gdbot reads for one answer ({} bytes of text, {} bytes of stream; 4 × LLM_MAX_ANSWER_TOKENS × 4 and × 1024).",
+                self.max_answer_bytes(),
+                self.max_stream_bytes()
+            ),
+        }
+    }
+
+    /// Stream a completion; `partial` gets the (redacted) text so far after each delta.
+    /// 429, 5xx and transport errors before a response are retried with backoff (honouring
+    /// Retry-After); the whole call is bounded by `LLM_TIMEOUT_SECS`.
     pub async fn complete(
         &self,
         system: &str,
         user: &str,
         partial: Option<&UnboundedSender<String>>,
-    ) -> Result<Completion, LlmError> {
+    ) -> Result<Completion, LlmFailure> {
         let budget = self.cfg.timeout;
-        tokio::time::timeout(budget, self.attempt(system, user, partial))
+        let deadline = Instant::now() + budget;
+        let mut out = tokio::time::timeout(budget, self.run(system, user, partial, deadline))
             .await
-            .unwrap_or(Err(LlmError::Timeout(budget)))
+            .unwrap_or_else(|_| Err(LlmError::Timeout(budget).into()))?;
+        out.text = self.secrets.redact(&out.text).into_owned();
+        out.model = self.secrets.redact(&out.model).into_owned();
+        Ok(out)
     }
 
-    async fn attempt(
+    fn token_field(&self) -> TokenField {
+        match self.cfg.token_limit_field {
+            TokenLimitField::MaxTokens => TokenField::MaxTokens,
+            TokenLimitField::MaxCompletionTokens => TokenField::MaxCompletionTokens,
+            TokenLimitField::Auto if self.legacy_token_field.load(Ordering::Relaxed) => {
+                TokenField::MaxTokens
+            }
+            TokenLimitField::Auto => TokenField::MaxCompletionTokens,
+        }
+    }
+
+    async fn run(
         &self,
         system: &str,
         user: &str,
         partial: Option<&UnboundedSender<String>>,
-    ) -> Result<Completion, LlmError> {
-        let request = json!({
-            "model": self.cfg.model,
-            "stream": true,
-            "stream_options": {"include_usage": true},
-            "temperature": 0.2,
-            "max_tokens": self.cfg.max_answer_tokens,
-            "messages": [
-                {"role": "system", "content": system},
-                {"role": "user", "content": user},
-            ],
-        });
-        let mut stream = self
-            .client
-            .chat()
-            .create_stream_byot::<_, Chunk>(request)
-            .await
-            .map_err(classify)?;
-        let mut out = Completion {
-            text: String::new(),
-            prompt_tokens: None,
-            completion_tokens: None,
-            model: self.cfg.model.clone(),
-        };
-        while let Some(item) = stream.next().await {
-            let chunk = item.map_err(|e| match classify(e) {
-                LlmError::Connect(m) => LlmError::Stream(m),
-                other => other,
-            })?;
-            if let Some(err) = chunk.error {
-                let msg = err
-                    .get("message")
-                    .and_then(|m| m.as_str())
-                    .unwrap_or("unknown error");
-                return Err(LlmError::InStream(msg.chars().take(200).collect()));
-            }
-            if let Some(m) = chunk.model.filter(|m| !m.is_empty()) {
-                out.model = m;
-            }
-            if let Some(u) = chunk.usage {
-                out.prompt_tokens = u.prompt_tokens;
-                out.completion_tokens = u.completion_tokens;
-            }
-            let delta: String = chunk
-                .choices
-                .iter()
-                .filter_map(|c| c.delta.as_ref()?.content.as_deref())
-                .collect();
-            if !delta.is_empty() {
-                out.text.push_str(&delta);
-                if let Some(tx) = partial {
-                    let _ = tx.send(out.text.clone());
+        deadline: Instant,
+    ) -> Result<Completion, LlmFailure> {
+        let client = self
+            .http
+            .as_ref()
+            .map_err(|e| LlmError::Connect(e.clone()))?;
+        let url = format!("{}/chat/completions", self.cfg.base_url);
+        let mut retries = 0;
+        loop {
+            let field = self.token_field();
+            let body = request::body(&self.cfg, field, system, user);
+            let sent = client
+                .post(&url)
+                .bearer_auth(&self.cfg.api_key)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::ACCEPT, "text/event-stream")
+                .body(body)
+                .send()
+                .await;
+            let (error, retry_after) = match sent {
+                Ok(resp) if resp.status().is_success() => {
+                    let limits = stream::Limits {
+                        text_bytes: self.max_answer_bytes(),
+                        stream_bytes: self.max_stream_bytes(),
+                    };
+                    return stream::read(resp, &self.cfg.model, limits, &self.secrets, partial)
+                        .await;
                 }
+                Ok(resp) => {
+                    let status = resp.status();
+                    let retry_after = http::retry_after(resp.headers());
+                    let body = http::ErrorBody::read(resp, &self.secrets).await;
+                    if status == reqwest::StatusCode::BAD_REQUEST
+                        && self.cfg.token_limit_field == TokenLimitField::Auto
+                        && field == TokenField::MaxCompletionTokens
+                        && body.mentions(TokenField::MaxCompletionTokens.name())
+                    {
+                        // A server that only knows `max_tokens` (older vLLM, llama.cpp): switch
+                        // once, for good; this is not a retry.
+                        tracing::info!(
+                            "the server refused max_completion_tokens; sending max_tokens from now on"
+                        );
+                        self.legacy_token_field.store(true, Ordering::Relaxed);
+                        continue;
+                    }
+                    let error = LlmError::Status {
+                        status: status.as_u16(),
+                        message: body.message.clone(),
+                    };
+                    let retryable = status.is_server_error()
+                        || (status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                            && !body.insufficient_quota);
+                    if !retryable {
+                        return Err(error.into());
+                    }
+                    (error, retry_after)
+                }
+                // No response at all: refused, reset or closed before the status line. Nothing
+                // was generated, so sending again is safe.
+                Err(e) if e.is_builder() => {
+                    return Err(LlmError::Connect(http::describe(&e, &self.secrets)).into())
+                }
+                Err(e) => (LlmError::Connect(http::describe(&e, &self.secrets)), None),
+            };
+            if retries >= self.cfg.max_retries {
+                return Err(error.into());
             }
+            let delay = retry_after.unwrap_or_else(|| http::backoff(retries));
+            if Instant::now() + delay >= deadline {
+                tracing::info!(
+                    delay_ms = delay.as_millis() as u64,
+                    %error,
+                    "not retrying the LLM call: the wait would pass LLM_TIMEOUT_SECS"
+                );
+                return Err(error.into());
+            }
+            retries += 1;
+            tracing::info!(
+                retry = retries,
+                delay_ms = delay.as_millis() as u64,
+                %error,
+                "LLM call failed; retrying"
+            );
+            tokio::time::sleep(delay).await;
         }
-        if out.text.trim().is_empty() {
-            return Err(LlmError::Empty);
-        }
-        Ok(out)
-    }
-}
-
-fn classify(e: OpenAIError) -> LlmError {
-    match e {
-        OpenAIError::ApiError(r) => LlmError::Status {
-            status: r.status_code.as_u16(),
-            message: r.api_error.message.chars().take(200).collect(),
-        },
-        OpenAIError::Reqwest(r) => match r.status() {
-            Some(s) => LlmError::Status {
-                status: s.as_u16(),
-                message: r.to_string(),
-            },
-            None => LlmError::Connect(r.to_string()),
-        },
-        OpenAIError::JSONDeserialize(err, _) => LlmError::Stream(format!("malformed JSON: {err}")),
-        OpenAIError::StreamError(s) => LlmError::Stream(s.to_string()),
-        other => LlmError::Stream(other.to_string()),
     }
 }
