@@ -5,6 +5,7 @@
 mod extractive;
 pub mod llm;
 mod prompt;
+pub mod stream_print;
 
 use std::time::Instant;
 
