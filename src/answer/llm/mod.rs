@@ -163,9 +163,10 @@ impl LlmClient {
                 self.cfg.max_answer_tokens
             ),
             Cut::SizeLimit => format!(
-                "The answer was cut off: the server sent more than gdbot reads for one answer ({} bytes of text, {} bytes of stream; 4 × LLM_MAX_ANSWER_TOKENS × 4 and × 1024).",
+                "The answer was cut off: the server sent more than gdbot reads for one answer ({} bytes of text or {} bytes of stream at LLM_MAX_ANSWER_TOKENS={}).",
                 self.max_answer_bytes(),
-                self.max_stream_bytes()
+                self.max_stream_bytes(),
+                self.cfg.max_answer_tokens
             ),
         }
     }
