@@ -1,6 +1,10 @@
 //! Configuration from the environment (and `.env` via dotenvy), validated once.
 
-use std::{fmt, path::PathBuf, time::Duration};
+mod llm;
+
+use std::{fmt, path::PathBuf};
+
+pub use llm::{LlmConfig, TokenLimitField, DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL};
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid environment variable {var}={value:?}: {reason}")]
@@ -22,18 +26,6 @@ pub struct Config {
     pub discord: DiscordConfig,
 }
 
-#[derive(Clone)]
-pub struct LlmConfig {
-    pub api_key: String,
-    /// OpenAI-compatible base URL (ends in `/v1`).
-    pub base_url: String,
-    pub model: String,
-    /// Budget for one whole LLM call, retries included.
-    pub timeout: Duration,
-    pub max_retries: u32,
-    pub max_answer_tokens: u32,
-}
-
 #[derive(Clone, Default)]
 pub struct DiscordConfig {
     pub token: Option<String>,
@@ -48,8 +40,6 @@ pub struct DiscordConfig {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gdbot.db";
 pub const DEFAULT_DATASET_PATH: &str = "data/summary_que_data.csv";
-pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
-pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
 
 impl Config {
     /// Load `.env` (if any) and read the process environment.
@@ -73,30 +63,7 @@ impl Config {
                 "only sqlite: URLs are supported (e.g. sqlite://gdbot.db)",
             ));
         }
-        let llm = match get("OPENAI_API_KEY") {
-            None => None,
-            Some(api_key) => {
-                let base_url = get("OPENAI_BASE_URL")
-                    .unwrap_or_else(|| DEFAULT_OPENAI_BASE_URL.into())
-                    .trim_end_matches('/')
-                    .to_string();
-                if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-                    return Err(err(
-                        "OPENAI_BASE_URL",
-                        &base_url,
-                        "must start with http:// or https://",
-                    ));
-                }
-                Some(LlmConfig {
-                    api_key,
-                    base_url,
-                    model: get("OPENAI_MODEL").unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into()),
-                    timeout: Duration::from_secs(num(&get, "LLM_TIMEOUT_SECS", 30, 1, 600)?),
-                    max_retries: num(&get, "LLM_MAX_RETRIES", 2, 0, 10)? as u32,
-                    max_answer_tokens: num(&get, "LLM_MAX_ANSWER_TOKENS", 400, 16, 8192)? as u32,
-                })
-            }
-        };
+        let llm = llm::from_lookup(&get)?;
         let discord = DiscordConfig {
             token: get("DISCORD_TOKEN"),
             guild_id: opt_num(&get, "DISCORD_GUILD_ID")?,
@@ -204,18 +171,6 @@ impl fmt::Debug for Config {
             .field("llm", &self.llm)
             .field("context_tokens", &self.context_tokens)
             .field("discord", &self.discord)
-            .finish()
-    }
-}
-
-impl fmt::Debug for LlmConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LlmConfig")
-            .field("api_key", &"<redacted>")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("timeout", &self.timeout)
-            .field("max_retries", &self.max_retries)
             .finish()
     }
 }

@@ -12,6 +12,7 @@ pub mod discord;
 pub mod eval;
 pub mod fold;
 pub mod index;
+pub mod redact;
 pub mod retrieve;
 pub mod store;
 

@@ -77,6 +77,9 @@ enum Command {
         episode: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Print the answer as it is generated (the default when stdout is a terminal)
+        #[arg(long, conflicts_with = "json")]
+        stream: bool,
     },
     /// Run the Discord bot (/ask, /episode, /reload) until Ctrl-C or SIGTERM
     Serve,
@@ -113,18 +116,24 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Secrets are hidden from every log line and error message from the start (read raw, before
+    // the configuration is validated: an invalid config must not print them either).
+    let _ = dotenvy::dotenv();
+    gdbot::redact::install(gdbot::redact::Secrets::from_lookup(|k| {
+        std::env::var(k).ok()
+    }));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "warn,gdbot=info".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(gdbot::redact::RedactingWriter::new(std::io::stderr))
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(Cli::parse()).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", gdbot::redact::redact_global(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
@@ -257,12 +266,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             question,
             episode,
             json,
+            stream,
         } => {
-            let answer = app.ask(&question, episode.as_deref(), None).await?;
             if json {
+                let answer = app.ask(&question, episode.as_deref(), None).await?;
                 println!("{}", serde_json::to_string_pretty(&answer)?);
+            } else if stream || std::io::stdout().is_terminal() {
+                let answer = ask_streaming(&app, &question, episode.as_deref()).await?;
+                print_answer_tail(&answer);
             } else {
-                print_answer(&answer);
+                let answer = app.ask(&question, episode.as_deref(), None).await?;
+                println!("{}\n", answer.answer);
+                print_answer_tail(&answer);
             }
         }
         Command::Eval {
@@ -413,8 +428,32 @@ fn print_hits(query: &str, hits: &[Hit], json: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_answer(a: &Answer) {
-    println!("{}\n", a.answer);
+/// Ask, printing the text as it is generated; the final answer's text is printed when done.
+async fn ask_streaming(app: &App, question: &str, episode: Option<&str>) -> Result<Answer> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let printer = tokio::spawn(async move {
+        let mut printer = answer::stream_print::StreamPrinter::new(std::io::stdout());
+        let mut failed = None;
+        while let Some(text) = rx.recv().await {
+            if failed.is_none() {
+                failed = printer.update(&text).err();
+            }
+        }
+        (printer, failed)
+    });
+    let asked = app.ask(question, episode, Some(&tx)).await;
+    drop(tx);
+    let (printer, failed) = printer.await.context("the printing task failed")?;
+    let answer = asked?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    printer.finish(&answer.answer)?;
+    Ok(answer)
+}
+
+/// Everything after the answer text: note, sources, how it was made.
+fn print_answer_tail(a: &Answer) {
     if let Some(note) = &a.note {
         println!("note: {note}\n");
     }

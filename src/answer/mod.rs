@@ -5,13 +5,14 @@
 mod extractive;
 pub mod llm;
 mod prompt;
+pub mod stream_print;
 
 use std::time::Instant;
 
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
-pub use llm::{Completion, LlmClient, LlmError};
+pub use llm::{Completion, Cut, LlmClient, LlmError, LlmFailure, TokenCounts};
 pub use prompt::{estimate_tokens, Prompt};
 
 use crate::{
@@ -64,9 +65,11 @@ pub struct Answer {
     /// Model name in LLM mode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// Why an LLM answer fell back to excerpts, if it did.
+    /// Why an LLM answer fell back to excerpts, or why it is incomplete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// `"token_limit"` or `"size_limit"` when the generated answer was cut off; `null` otherwise.
+    pub cut: Option<Cut>,
     /// Id of the answer's record (for feedback). The row is written in the background:
     /// `Store::flush_log` waits for it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +137,7 @@ impl Answerer {
             },
             model: None,
             note: None,
+            cut: None,
             answer_id: None,
             latency_ms: 0,
         };
@@ -145,15 +149,20 @@ impl Answerer {
                 Ok(c) => {
                     answer.mode = Mode::Llm;
                     answer.answer = prompt::clean_citations(&c.text, answer.sources.len());
-                    answer.usage.prompt_tokens = c.prompt_tokens;
-                    answer.usage.completion_tokens = c.completion_tokens;
+                    answer.usage.prompt_tokens = c.usage.prompt_tokens;
+                    answer.usage.completion_tokens = c.usage.completion_tokens;
                     answer.model = Some(c.model);
+                    answer.cut = c.cut;
+                    answer.note = c.cut.map(|cut| llm.cut_note(cut));
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "LLM failed; answering with excerpts");
+                Err(f) => {
+                    tracing::warn!(error = %f, "LLM failed; answering with excerpts");
+                    // The server may have counted (and billed) tokens before failing.
+                    answer.usage.prompt_tokens = f.usage.prompt_tokens;
+                    answer.usage.completion_tokens = f.usage.completion_tokens;
                     answer.note = Some(format!(
                         "The language model was unavailable ({}); showing quoted excerpts instead.",
-                        e.short()
+                        f.error.short()
                     ));
                     answer.answer = extractive::excerpts(question, &prompt.hits);
                 }

@@ -75,20 +75,26 @@ pub(super) async fn answer_into(
     let mut ticker = tokio::time::interval(EDIT_EVERY);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut latest: Option<String> = None;
+    // The partial edit in progress, polled beside the answer: serenity's limiter may sleep out a
+    // 429 inside the call, and awaiting it here would stop reading the LLM's stream meanwhile.
+    let mut editing: Option<futures::future::BoxFuture<'_, ()>> = None;
     let outcome = loop {
         tokio::select! {
             biased;
             outcome = &mut answering => break outcome,
             Some(text) = rx.recv() => latest = Some(text),
-            _ = ticker.tick() => {
+            () = async { editing.as_mut().expect("guarded by the condition").await }, if editing.is_some() => editing = None,
+            _ = ticker.tick(), if editing.is_none() => {
                 if let Some(text) = latest.take().filter(|t| !t.trim().is_empty()) {
-                    if let Err(e) = http.edit_original_interaction_response(token, &render::partial_edit(&text), Vec::new()).await {
-                        tracing::debug!(error = %e, "could not show partial answer");
-                    }
+                    editing = Some(Box::pin(partial_edit(http, token, text)));
                 }
             }
         }
     };
+    // The final edit must land after any partial one.
+    if let Some(edit) = editing {
+        edit.await;
+    }
     let edit = match outcome {
         Ok(Ok(answer)) => {
             tracing::info!(
@@ -107,6 +113,16 @@ pub(super) async fn answer_into(
         }
     };
     final_edit(http, token, &edit).await;
+}
+
+async fn partial_edit(http: &serenity::Http, token: &str, text: String) {
+    let edit = render::partial_edit(&text);
+    if let Err(e) = http
+        .edit_original_interaction_response(token, &edit, Vec::new())
+        .await
+    {
+        tracing::debug!(error = %e, "could not show partial answer");
+    }
 }
 
 /// The last edit of a deferred response; retried once, since otherwise the user is left waiting.

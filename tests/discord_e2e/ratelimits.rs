@@ -60,7 +60,9 @@ async fn a_stream_waits_for_its_exhausted_bucket_instead_of_provoking_429s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_429_on_one_stream_stalls_neither_other_streams_nor_new_acknowledgements() {
-    let bot = Bot::start(slow_stream(25), &[]).await;
+    // ~3 s of streaming: well inside the test bot's 5 s LLM budget, so a timeout here means the
+    // 429 stalled the LLM stream (25 words = 5 s sat on the budget's edge and flaked).
+    let bot = Bot::start(slow_stream(15), &[]).await;
     let (a, b) = (bot.ask(QUESTION, 1), bot.ask(QUESTION, 2));
     let a_token = a.token.clone();
     // A's first edit: 429 "retry after 6 s" (serenity sleeps it inside the call, holding the

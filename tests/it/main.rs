@@ -6,5 +6,7 @@ mod support;
 mod answer;
 mod cli;
 mod import;
+mod llm_cli;
+mod llm_limits;
 mod quality;
 mod record;

@@ -1,6 +1,11 @@
 //! A local OpenAI-compatible server: `POST /v1/chat/completions` streaming SSE chunks
 //! (`choices[0].delta.content`), then a usage chunk, then `data: [DONE]`.
-//! Latency, text and faults are set at runtime; every request body is recorded.
+//! Latency, text and faults are set at runtime; every request body is recorded. Hostile shapes
+//! too: bodies echoing the Authorization header, non-OpenAI error bodies, resets after
+//! connecting, floods, refused parameters (as reasoning models and old servers refuse them).
+
+mod flood;
+mod listener;
 
 use std::{
     sync::{Arc, Mutex, MutexGuard},
@@ -35,6 +40,23 @@ pub enum LlmFault {
     Status(u16),
     /// Send one chunk, then cut the connection (no `[DONE]`).
     CutStream,
+    /// HTTP 429 with `retry-after: N` (seconds).
+    RateLimitedFor(u64),
+    /// Any status, content type and body: FastAPI's `{"detail": …}`, a proxy's HTML page.
+    Raw {
+        status: u16,
+        content_type: &'static str,
+        body: String,
+    },
+    /// Accept the connection, read the request, reset it without answering. Counts
+    /// connections, not requests (a kept-alive connection is not reset).
+    Reset,
+    /// HTTP 200 streaming `total` bytes of answer text (`None`: forever) in events carrying
+    /// `event_bytes` bytes of text each, then `finish_reason` and `[DONE]`.
+    Flood {
+        event_bytes: usize,
+        total: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +74,14 @@ pub struct LlmSettings {
     pub model_name: Option<String>,
     /// Lenient-server quirks (Ollama, llama.cpp): empty `finish_reason`, no id/created, extra keys.
     pub quirky: bool,
+    /// Error bodies, error events and malformed events quote the request's Authorization header
+    /// (as servers that echo the key they refused do).
+    pub echo_authorization: bool,
+    /// `finish_reason` of the last chunk (`"length"`: the answer hit the token limit).
+    pub finish_reason: String,
+    /// Request fields answered with HTTP 400 naming the field (o3-mini refuses `temperature`,
+    /// old servers refuse `max_completion_tokens`).
+    pub reject_params: Vec<String>,
 }
 
 impl Default for LlmSettings {
@@ -66,6 +96,9 @@ impl Default for LlmSettings {
             fault: None,
             model_name: None,
             quirky: false,
+            echo_authorization: false,
+            finish_reason: "stop".into(),
+            reject_params: Vec::new(),
         }
     }
 }
@@ -75,6 +108,7 @@ pub struct LlmRequest {
     pub at: Instant,
     pub body: Value,
     pub authorization: Option<String>,
+    /// `LlmFault::Reset` for a connection reset before its request was parsed (`body` is null).
     pub fault: Option<LlmFault>,
 }
 
@@ -104,6 +138,10 @@ impl FakeOpenAi {
             .route("/v1/chat/completions", post(chat))
             .route("/chat/completions", post(chat))
             .with_state(inner.clone());
+        let listener = listener::ResettingListener {
+            inner: listener,
+            state: inner.clone(),
+        };
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -145,7 +183,7 @@ impl FakeOpenAi {
     }
 }
 
-fn sse(v: &Value) -> Result<Bytes, std::io::Error> {
+pub(crate) fn sse(v: &Value) -> Result<Bytes, std::io::Error> {
     Ok(Bytes::from(format!("data: {v}\n\n")))
 }
 
@@ -169,7 +207,7 @@ async fn chat(
     let (settings, fault) = {
         let mut s = inner.lock().unwrap_or_else(|p| p.into_inner());
         let fault = match &mut s.settings.fault {
-            Some((f, n)) if *n > 0 => {
+            Some((f, n)) if *n > 0 && *f != LlmFault::Reset => {
                 let f = f.clone();
                 *n = n.saturating_sub(1);
                 Some(f)
@@ -192,15 +230,54 @@ async fn chat(
         .model_name
         .clone()
         .unwrap_or_else(|| body["model"].as_str().unwrap_or("fake-model").to_string());
+    // What an echoing server quotes back: the Authorization header as received.
+    let echo = if settings.echo_authorization {
+        let auth = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        format!(" (you sent `{auth}`)")
+    } else {
+        String::new()
+    };
+    if let Some(p) = settings
+        .reject_params
+        .iter()
+        .find(|p| body.get(p.as_str()).is_some())
+    {
+        let err = json!({"error": {"message": format!("Unsupported parameter: '{p}' is not supported with this model."),
+            "type": "invalid_request_error", "param": p, "code": "unsupported_parameter"}});
+        return (StatusCode::BAD_REQUEST, Json(err)).into_response();
+    }
     match fault {
         Some(LlmFault::ServerError) => {
-            let err = json!({"error": {"message": "The server had an error", "type": "server_error", "param": null, "code": null}});
+            let err = json!({"error": {"message": format!("The server had an error{echo}"), "type": "server_error", "param": null, "code": null}});
             return (StatusCode::INTERNAL_SERVER_ERROR, Json(err)).into_response();
         }
         Some(LlmFault::Status(code)) => {
-            let err = json!({"error": {"message": "injected failure", "type": "server_error", "param": null, "code": null}});
+            let err = json!({"error": {"message": format!("injected failure{echo}"), "type": "server_error", "param": null, "code": null}});
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (status, Json(err)).into_response();
+        }
+        Some(LlmFault::RateLimitedFor(secs)) => {
+            let err = json!({"error": {"message": "Rate limit reached", "type": "requests", "param": null, "code": "rate_limit_exceeded"}});
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", secs.to_string())],
+                Json(err),
+            )
+                .into_response();
+        }
+        Some(LlmFault::Raw {
+            status,
+            content_type,
+            body,
+        }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+        }
+        Some(LlmFault::Flood { event_bytes, total }) => {
+            return flood::response(&model, event_bytes, total, &settings.finish_reason);
         }
         Some(LlmFault::RateLimited) => {
             let err = json!({"error": {"message": "Rate limit reached", "type": "requests", "param": null, "code": "rate_limit_exceeded"}});
@@ -231,14 +308,21 @@ async fn chat(
         )));
     }
     match fault {
-        Some(LlmFault::Malformed) => events.insert(2, Ok(Bytes::from("data: {not json\n\n"))),
+        Some(LlmFault::Malformed) => {
+            events.insert(2, Ok(Bytes::from(format!("data: {{not json{echo}\n\n"))))
+        }
         Some(LlmFault::ErrorInStream) => {
-            let err = json!({"error": {"message": "model overloaded", "type": "server_error"}});
+            let err = json!({"error": {"message": format!("model overloaded{echo}"), "type": "server_error"}});
             events.insert(2, sse(&err));
         }
         _ => {}
     }
-    events.push(sse(&chunk(&model, json!({}), json!("stop"), q)));
+    events.push(sse(&chunk(
+        &model,
+        json!({}),
+        json!(settings.finish_reason),
+        q,
+    )));
     let usage = json!({"prompt_tokens": 100, "completion_tokens": words.len(), "total_tokens": 100 + words.len()});
     events.push(sse(&json!({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1_700_000_000u64,
         "model": model, "choices": [], "usage": usage})));
