@@ -203,6 +203,40 @@ pub fn open_quote_line(raw: &[u8]) -> Option<usize> {
     quoted_since
 }
 
+/// Physical line numbers of records, counted from byte offsets. The csv reader's own line count
+/// lags one behind with CRLF endings: a record's position points at the `\n` of the previous
+/// record's `\r\n`, before it is counted.
+pub struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Offset counted up to, and the physical line there.
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// `first_line`: the physical line of `bytes[0]`.
+    pub fn new(bytes: &'a [u8], first_line: u64) -> Self {
+        LineCounter {
+            bytes,
+            at: 0,
+            line: first_line,
+        }
+    }
+
+    /// Where the record reported at `byte` really starts (after any line ends), and its line.
+    /// Offsets must not decrease between calls.
+    pub fn record_start(&mut self, byte: usize) -> (usize, u64) {
+        let mut start = byte.max(self.at);
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let passed = self.bytes.get(self.at..start).unwrap_or(&[]);
+        self.line += passed.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.at = start;
+        (start, self.line)
+    }
+}
+
 fn not_csv(source: &str, reason: String) -> DatasetError {
     DatasetError::NotCsv {
         source_name: source.to_string(),
