@@ -16,6 +16,8 @@ pub struct Config {
     /// sqlx SQLite URL, e.g. `sqlite://gdbot.db`.
     pub database_url: String,
     pub dataset_path: PathBuf,
+    /// Largest dataset text (after decompression) an import reads, per file.
+    pub import_max_bytes: u64,
     pub llm: Option<LlmConfig>,
     /// Prompt context budget in (estimated) tokens.
     pub context_tokens: usize,
@@ -48,6 +50,9 @@ pub struct DiscordConfig {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gdbot.db";
 pub const DEFAULT_DATASET_PATH: &str = "data/summary_que_data.csv";
+/// `IMPORT_MAX_MB` default: `dataset::DEFAULT_MAX_BYTES`.
+pub const DEFAULT_IMPORT_MAX_MB: u64 = crate::dataset::DEFAULT_MAX_BYTES / MB;
+const MB: u64 = 1024 * 1024;
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
 
@@ -103,7 +108,7 @@ impl Config {
             api_base: get("DISCORD_API_BASE").map(|s| s.trim_end_matches('/').to_string()),
             moderator_role_ids: id_list(&get, "MODERATOR_ROLE_IDS")?,
             ask_per_minute: num(&get, "ASK_RATE_PER_MINUTE", 5, 1, 10_000)? as u32,
-            reload_max_bytes: num(&get, "RELOAD_MAX_MB", 50, 1, 1024)? * 1024 * 1024,
+            reload_max_bytes: num(&get, "RELOAD_MAX_MB", 50, 1, 1024)? * MB,
         };
         if let Some(base) = &discord.api_base {
             if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -119,6 +124,7 @@ impl Config {
             dataset_path: get("DATASET_PATH")
                 .unwrap_or_else(|| DEFAULT_DATASET_PATH.into())
                 .into(),
+            import_max_bytes: num(&get, "IMPORT_MAX_MB", DEFAULT_IMPORT_MAX_MB, 1, 4096)? * MB,
             llm,
             context_tokens: num(&get, "CONTEXT_TOKENS", 1200, 100, 100_000)? as usize,
             discord,
@@ -201,6 +207,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &self.database_url)
             .field("dataset_path", &self.dataset_path)
+            .field("import_max_bytes", &self.import_max_bytes)
             .field("llm", &self.llm)
             .field("context_tokens", &self.context_tokens)
             .field("discord", &self.discord)

@@ -1,8 +1,5 @@
-//! From raw bytes to text and the header's location: gzip, BOM, binary data, UTF-8, page text
+//! From raw bytes to text and the header's location: BOM, binary data, UTF-8, page text
 //! before the header, wrong delimiters.
-
-use std::borrow::Cow;
-use std::io::Read;
 
 use super::DatasetError;
 
@@ -20,21 +17,6 @@ pub const KNOWN_COLUMNS: [&str; 8] = [
 
 /// How many lines may precede the header (page text copied with the CSV).
 const HEADER_SEARCH_LINES: usize = 200;
-
-/// Decompress gzip data (magic `1f 8b`), else borrow the bytes unchanged.
-pub fn gunzip_if_needed<'a>(bytes: &'a [u8], source: &str) -> Result<Cow<'a, [u8]>, DatasetError> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| DatasetError::NotCsv {
-            source_name: source.to_string(),
-            reason: format!("gzip data that cannot be decompressed ({e}); is the file complete?"),
-        })?;
-    Ok(Cow::Owned(out))
-}
 
 /// Validate the bytes as a UTF-8 text file and return the text without its BOM.
 pub fn to_text<'a>(bytes: &'a [u8], source: &str) -> Result<&'a str, DatasetError> {

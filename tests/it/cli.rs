@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::support::DATASET;
 
-fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// Run the built binary in `dir` (its own database there), with `env` on top of a clean one.
+pub(crate) fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdbot"));
     cmd.args(args)
         .current_dir(dir.path()) // no stray .env from the developer's checkout

@@ -6,4 +6,5 @@ mod support;
 mod answer;
 mod cli;
 mod import;
+mod import_bounds;
 mod quality;
