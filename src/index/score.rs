@@ -49,22 +49,29 @@ pub fn rank(
     let mut score = vec![0f32; layout.blocks() as usize];
     let mut touched: Vec<u32> = Vec::new();
     let mut tfs: Vec<(u32, u32, u32)> = Vec::new();
-    for t in terms {
-        let df = t.windows as f64;
-        let idf = ((n - df + 0.5) / (df + 0.5)).ln();
-        // A term in half the windows or more carries no weight (FTS5 floors it at 1e-6).
-        if idf <= 0.0 {
-            continue;
+    // Terms at the idf floor come second, and only when no rarer term matched a window: at 1e-6
+    // they would barely reorder windows a rarer term found, but they would add every window
+    // holding "think" as a candidate (fusion would then lift such windows by their episode's
+    // evidence) and decode the longest postings lists. On a tiny dataset they are all there is.
+    let (rare, common): (Vec<_>, Vec<_>) = terms
+        .iter()
+        .map(|t| (idf(n, t.windows as f64), t))
+        .partition(|(idf, _)| *idf > IDF_FLOOR);
+    for pass in [rare, common] {
+        if !touched.is_empty() {
+            break;
         }
-        window_frequencies(layout, t.data, only, &mut tfs);
-        for &(w, tf, len) in &tfs {
-            let tf = tf as f64;
-            let norm = K1 * (1.0 - B + B * len as f64 / avg_len);
-            let s = &mut score[w as usize];
-            if *s == 0.0 {
-                touched.push(w);
+        for (idf, t) in pass {
+            window_frequencies(layout, t.data, only, &mut tfs);
+            for &(w, tf, len) in &tfs {
+                let tf = tf as f64;
+                let norm = K1 * (1.0 - B + B * len as f64 / avg_len);
+                let s = &mut score[w as usize];
+                if *s == 0.0 {
+                    touched.push(w);
+                }
+                *s += (idf * tf * (K1 + 1.0) / (tf + norm)) as f32;
             }
-            *s += (idf * tf * (K1 + 1.0) / (tf + norm)) as f32;
         }
     }
     let by_score = |a: &u32, b: &u32| score[*b as usize].total_cmp(&score[*a as usize]);
@@ -88,6 +95,22 @@ pub fn rank(
         })
         .collect()
 }
+
+/// BM25 idf of a term in `df` of `n` windows. A term in half the windows or more would get
+/// idf <= 0; FTS5 (`fts5_aux.c`) floors it at 1e-6 instead, so such a term still finds the
+/// windows that hold it (on a one-episode dataset every word of a query may be that common)
+/// while weighing almost nothing next to any rarer term.
+fn idf(n: f64, df: f64) -> f64 {
+    let idf = ((n - df + 0.5) / (df + 0.5)).ln();
+    if idf <= 0.0 {
+        IDF_FLOOR
+    } else {
+        idf
+    }
+}
+
+/// FTS5's floor for a non-positive idf.
+const IDF_FLOOR: f64 = 1e-6;
 
 /// (window, frequency, window length) for every window holding the term, in window order.
 fn window_frequencies(
@@ -188,5 +211,67 @@ mod tests {
         let inside = rank(&built.layout, stats, &q, only.as_ref(), 1);
         assert_eq!(inside.len(), 1);
         assert_eq!(inside[0].episode, 10);
+    }
+
+    /// `texts` as episodes 10, 11 … and their index.
+    fn index_of(texts: &[String]) -> crate::index::Built {
+        let eps: Vec<(i64, &str)> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i as i64 + 10, t.as_str()))
+            .collect();
+        build(&eps)
+    }
+
+    fn query<'a>(built: &'a crate::index::Built, term: &str) -> TermQuery<'a> {
+        let t = built.terms.iter().find(|t| &*t.term == term).unwrap();
+        TermQuery {
+            windows: t.windows,
+            data: &t.data,
+        }
+    }
+
+    #[test]
+    fn a_term_in_every_window_still_finds_them() {
+        // One episode of two windows, "diffusion" in both: idf < 0, floored as FTS5 does.
+        let mut words: Vec<String> = (0..180).map(|i| format!("w{i}")).collect();
+        words[70] = "diffusion".into();
+        let built = index_of(&[words.join(" ")]);
+        let stats = Stats {
+            windows: built.windows,
+            window_words: built.window_words,
+        };
+        let hits = rank(&built.layout, stats, &[query(&built, "diffus")], None, 10);
+        assert_eq!(hits.len(), 2);
+        assert!(hits.iter().all(|h| h.score > 0.0), "{hits:?}");
+    }
+
+    #[test]
+    fn common_terms_count_only_where_no_rarer_term_matches() {
+        // 4 episodes of 2 windows; "think" in every window, "needle" in episode 10 only.
+        let texts: Vec<String> = (0..4)
+            .map(|e| {
+                let mut w: Vec<String> = (0..180).map(|i| format!("e{e}w{i}")).collect();
+                w[70] = "think".into();
+                if e == 0 {
+                    w[71] = "needle".into();
+                }
+                w.join(" ")
+            })
+            .collect();
+        let built = index_of(&texts);
+        let stats = Stats {
+            windows: built.windows,
+            window_words: built.window_words,
+        };
+        let q = [query(&built, "think"), query(&built, "needl")];
+        let hits = rank(&built.layout, stats, &q, None, 10);
+        assert_eq!(hits.len(), 2, "{hits:?}");
+        assert!(hits.iter().all(|h| h.episode == 10), "{hits:?}");
+        // inside an episode without the rare term, the common one finds its windows
+        let only = built.layout.find_episode(12).copied();
+        let inside = rank(&built.layout, stats, &q, only.as_ref(), 10);
+        assert_eq!(inside.len(), 2, "{inside:?}");
+        assert!(inside.iter().all(|h| h.episode == 12), "{inside:?}");
     }
 }

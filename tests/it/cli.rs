@@ -180,3 +180,34 @@ fn bad_import_and_bad_config_fail_clearly() {
     let o = gdbot(&dir, &["import", "--dry-run"], &[]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("would import 3 episodes"));
 }
+
+#[test]
+fn search_finds_passages_on_a_one_episode_dataset() {
+    // Every word of a one-episode dataset is in half its windows or more (idf <= 0).
+    let dir = tempfile::tempdir().unwrap();
+    let mut rdr = csv::Reader::from_path(DATASET).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let diffusion = rdr
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| r.get(1).is_some_and(|t| t.contains("Diffusion")))
+        .unwrap();
+    let one = dir.path().join("one.csv");
+    let mut w = csv::Writer::from_path(&one).unwrap();
+    w.write_record(&headers).unwrap();
+    w.write_record(&diffusion).unwrap();
+    w.flush().unwrap();
+    let o = gdbot(&dir, &["import", one.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = stdout_json(&gdbot(&dir, &["search", "diffusion", "--json"], &[]));
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{v}");
+    assert!(
+        hits.iter().all(|h| h["text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("diffusion")),
+        "{v}"
+    );
+}
