@@ -7,4 +7,5 @@ mod answer;
 mod cli;
 mod import;
 mod import_bounds;
+mod open;
 mod quality;
