@@ -210,6 +210,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Episode { query, json } => {
+            if gdbot::fold::fold(&query).is_empty() {
+                // Every episode would "match" nothing at all; the first one is not an answer.
+                eprintln!(
+                    "error: nothing to look up in `{query}`: give a video id, a URL, or words of the title or guest name"
+                );
+                return Ok(ExitCode::from(2));
+            }
             let found = app.store.find_episodes(&query, 1).await?;
             let Some(row) = found.first() else {
                 let near = app.store.closest_titles(&query, 3).await?;

@@ -211,3 +211,33 @@ fn search_finds_passages_on_a_one_episode_dataset() {
         "{v}"
     );
 }
+
+#[test]
+fn episode_refuses_a_query_with_nothing_to_look_up() {
+    let dir = tempfile::tempdir().unwrap();
+    for q in ["", "?!", "*", "  ", "\u{200B}"] {
+        let o = gdbot(&dir, &["episode", "--", q], &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{q:?}: {err}");
+        assert!(err.contains("nothing to look up"), "{q:?}: {err}");
+        assert!(o.stdout.is_empty(), "{q:?}");
+    }
+}
+
+#[test]
+fn zero_width_characters_inside_a_word_still_match() {
+    let dir = tempfile::tempdir().unwrap();
+    // soft hyphen and zero-width space inside the guest's name
+    let v = stdout_json(&gdbot(
+        &dir,
+        &["episode", "Jer\u{200B}emy How\u{00AD}ard", "--json"],
+        &[],
+    ));
+    assert_eq!(v["episode_id"], "HhGOGuJY1Wk");
+    let v = stdout_json(&gdbot(
+        &dir,
+        &["search", "diffu\u{200D}sion", "--k", "1", "--json"],
+        &[],
+    ));
+    assert_eq!(v["hits"][0]["episode_id"], "HhGOGuJY1Wk", "{v}");
+}

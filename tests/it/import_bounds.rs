@@ -1,6 +1,6 @@
-//! Import inputs that must be read whole or not at all: multi-member gzip files (every member),
-//! and data over IMPORT_MAX_MB, from a file, an attachment or the command line (refused, with
-//! the stored dataset untouched).
+//! Import inputs that are easy to get wrong: multi-member gzip files (every member is read), data
+//! over IMPORT_MAX_MB from a file, an attachment or the command line (refused, with the stored
+//! dataset untouched), and zero-width characters inside stored words (indexed as the words).
 
 use std::io::Write;
 
@@ -115,4 +115,31 @@ fn an_invalid_import_max_mb_stops_the_program() {
             "{bad}: {err}"
         );
     }
+}
+
+/// Stored text with zero-width characters inside words is indexed as the words (the index folds
+/// as queries do), for passages and for titles.
+#[tokio::test]
+async fn zero_width_characters_in_stored_text_are_folded_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(config(&dir, &[])).await.unwrap();
+    let csv = "title,url,transcript\n\
+        Trans\u{200B}formers at scale,https://example.org/a,\"we talk about transfor\u{200B}mers and atten\u{00AD}tion\"\n\
+        Something else,https://example.org/b,\"gardening tomatoes in the spring\"\n";
+    app.import_bytes(csv.as_bytes().to_vec(), "zw.csv", false)
+        .await
+        .unwrap();
+    for q in ["transformers", "attention"] {
+        let found = gdbot::retrieve::search(&app.store, q, &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            found.hits.first().map(|h| h.url.as_str()),
+            Some("https://example.org/a"),
+            "{q}"
+        );
+    }
+    let eps = app.store.find_episodes("transformers", 1).await.unwrap();
+    assert_eq!(eps.len(), 1);
+    assert_eq!(eps[0].url, "https://example.org/a");
 }
