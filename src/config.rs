@@ -1,6 +1,6 @@
 //! Configuration from the environment (and `.env` via dotenvy), validated once.
 
-use std::{fmt, path::PathBuf, time::Duration};
+use std::{fmt, path::PathBuf, str::FromStr, time::Duration};
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid environment variable {var}={value:?}: {reason}")]
@@ -71,13 +71,7 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !database_url.starts_with("sqlite:") {
-            return Err(err(
-                "DATABASE_URL",
-                &database_url,
-                "only sqlite: URLs are supported (e.g. sqlite://gdbot.db)",
-            ));
-        }
+        check_database_url(&database_url).map_err(|r| err("DATABASE_URL", &database_url, &r))?;
         let llm = match get("OPENAI_API_KEY") {
             None => None,
             Some(api_key) => {
@@ -130,6 +124,29 @@ impl Config {
             discord,
         })
     }
+}
+
+/// A SQLite URL naming a database file. No file name (`sqlite:`, `sqlite://`) or an in-memory
+/// database would give a temporary database that is gone at exit, or per connection.
+fn check_database_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err("only sqlite: URLs are supported (e.g. sqlite://gdbot.db)".into());
+    };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (file, params) = rest.split_once('?').unwrap_or((rest, ""));
+    if file.trim().is_empty() {
+        return Err("names no database file (e.g. sqlite://gdbot.db); SQLite would use a temporary database".into());
+    }
+    let in_memory = file == ":memory:"
+        || params
+            .split('&')
+            .any(|p| p.trim().eq_ignore_ascii_case("mode=memory"));
+    if in_memory {
+        return Err("an in-memory database loses everything when the program exits; name a file (e.g. sqlite://gdbot.db)".into());
+    }
+    sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .map(|_| ())
+        .map_err(|e| format!("not a valid SQLite URL: {e}"))
 }
 
 fn err(var: &'static str, value: &str, reason: &str) -> ConfigError {
@@ -274,6 +291,32 @@ mod tests {
         assert!(e.to_string().contains("`abc`"), "{e}");
         let e = cfg(&[("DATABASE_URL", "postgres://x")]).unwrap_err();
         assert_eq!(e.var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn database_urls_without_a_file_are_refused() {
+        for url in [
+            "sqlite:",
+            "sqlite://",
+            "sqlite:// ",
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://?mode=memory",
+            "sqlite://a.db?mode=memory",
+            "sqlite://a.db?bogus=1",
+            "sqlite://?cache=shared",
+        ] {
+            let e = cfg(&[("DATABASE_URL", url)]).unwrap_err();
+            assert_eq!(e.var, "DATABASE_URL", "{url}");
+        }
+        for url in [
+            "sqlite://gdbot.db",
+            "sqlite:gdbot.db",
+            "sqlite:///tmp/x.db?mode=rwc",
+        ] {
+            let c = cfg(&[("DATABASE_URL", url)]).unwrap();
+            assert_eq!(c.database_url, url);
+        }
     }
 
     #[test]

@@ -241,3 +241,15 @@ fn zero_width_characters_inside_a_word_still_match() {
     ));
     assert_eq!(v["hits"][0]["episode_id"], "HhGOGuJY1Wk", "{v}");
 }
+
+#[test]
+fn database_urls_without_a_file_stop_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["sqlite://", "sqlite:", "sqlite::memory:"] {
+        let o = gdbot(&dir, &["episodes"], &[("DATABASE_URL", url)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{url}: {err}");
+        assert!(err.contains("DATABASE_URL"), "{url}: {err}");
+        assert!(o.stdout.is_empty(), "{url}");
+    }
+}
