@@ -4,7 +4,10 @@ use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+
+mod out;
 use indicatif::{ProgressBar, ProgressStyle};
+use out::out;
 
 use gdbot::{
     answer::Answer,
@@ -124,6 +127,9 @@ async fn main() -> ExitCode {
     match run(Cli::parse()).await {
         Ok(code) => code,
         Err(e) => {
+            if let Some(code) = out::closed_exit(&e) {
+                return code;
+            }
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
@@ -140,15 +146,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let report =
                 gdbot::bench::run(corpus, sizes, |step| eprintln!("bench: {step}")).await?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{report}");
+                out!("{report}");
             }
             return Ok(ExitCode::SUCCESS);
         }
         Command::BenchIdle => {
             let url = std::env::var("DATABASE_URL").context("bench-idle needs DATABASE_URL")?;
-            println!("VmRSS_kB {}", gdbot::bench::idle(&url).await?);
+            out!("VmRSS_kB {}", gdbot::bench::idle(&url).await?);
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -171,7 +177,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         // VmHWM, not the parent's wait4 ru_maxrss: on Linux that also counts the parent's memory
         // at spawn time (the vfork'd child shares it until exec).
         let code = import(&app, std::slice::from_ref(path), false, false).await?;
-        println!("VmHWM_kB {}", gdbot::bench::peak_rss_kb().unwrap_or(0));
+        out!("VmHWM_kB {}", gdbot::bench::peak_rss_kb().unwrap_or(0));
         return Ok(code);
     }
     if let Some(report) = app
@@ -196,10 +202,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Episodes { json } => {
             let eps = app.store.episodes().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&eps)?);
+                out!("{}", serde_json::to_string_pretty(&eps)?);
             } else {
                 for e in eps {
-                    println!(
+                    out!(
                         "{}  {}  {}  {}",
                         e.episode_id,
                         e.publish_date.as_deref().unwrap_or("----------"),
@@ -232,9 +238,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await?
                 .context("episode vanished")?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&detail)?);
+                out!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
-                print_episode(&detail);
+                print_episode(&detail)?;
             }
         }
         Command::Search {
@@ -267,9 +273,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let answer = app.ask(&question, episode.as_deref(), None).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&answer)?);
+                out!("{}", serde_json::to_string_pretty(&answer)?);
             } else {
-                print_answer(&answer);
+                print_answer(&answer)?;
             }
         }
         Command::Eval {
@@ -293,9 +299,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let scores =
                 eval::run(&app.store, &gold_items, &options, app.config.context_tokens).await?;
             if json {
-                println!("{}", serde_json::to_string(&scores)?);
+                out!("{}", serde_json::to_string(&scores)?);
             } else {
-                println!(
+                out!(
                     "ep_at_1 {:.3}  hit_at_600 {:.3}  hit_at_1000 {:.3}  mean_context_tokens {}  ({} questions, {} missing; questions signal {})",
                     scores.ep_at_1,
                     scores.hit_at_600,
@@ -349,9 +355,9 @@ async fn import(app: &App, paths: &[PathBuf], dry_run: bool, json: bool) -> Resu
         Ok(report) => {
             progress.finish_and_clear();
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{report}");
+                out!("{report}");
                 eprintln!("took {:.2} s", started.elapsed().as_secs_f64());
             }
             app.store.close().await;
@@ -387,7 +393,7 @@ async fn search_batch(app: &App, file: &PathBuf, options: &SearchOptions) -> Res
             )
         })?;
         let found = retrieve::search(&app.store, &item.question, options).await?;
-        println!(
+        out!(
             "{}",
             serde_json::json!({"qid": item.qid, "hits": found.hits})
         );
@@ -397,18 +403,18 @@ async fn search_batch(app: &App, file: &PathBuf, options: &SearchOptions) -> Res
 
 fn print_hits(query: &str, hits: &[Hit], json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::json!({"query": query, "hits": hits}));
+        out!("{}", serde_json::json!({"query": query, "hits": hits}));
         return Ok(());
     }
     if hits.is_empty() {
-        println!("No passage matches `{query}`.");
+        out!("No passage matches `{query}`.");
     }
     for (i, h) in hits.iter().enumerate() {
         let at = h
             .timestamp_s
             .map(cite::format_timestamp)
             .unwrap_or_default();
-        println!(
+        out!(
             "[{}] {:.3}  {} {at}  {}\n    {}\n",
             i + 1,
             h.score,
@@ -420,34 +426,35 @@ fn print_hits(query: &str, hits: &[Hit], json: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_answer(a: &Answer) {
-    println!("{}\n", a.answer);
+fn print_answer(a: &Answer) -> Result<()> {
+    out!("{}\n", a.answer);
     if let Some(note) = &a.note {
-        println!("note: {note}\n");
+        out!("note: {note}\n");
     }
     if !a.sources.is_empty() {
-        println!("Sources:");
+        out!("Sources:");
     }
     for (i, s) in a.sources.iter().enumerate() {
         let at = s
             .timestamp_s
             .map(cite::format_timestamp)
             .unwrap_or_default();
-        println!("[{}] {} {at}  {}", i + 1, s.title, s.link);
+        out!("[{}] {} {at}  {}", i + 1, s.title, s.link);
     }
     let mode = match (&a.model, a.mode) {
         (Some(m), answer::Mode::Llm) => format!("generated by {m}"),
         _ => "quoted excerpts".into(),
     };
-    println!("\n({mode}; {} ms)", a.latency_ms);
+    out!("\n({mode}; {} ms)", a.latency_ms);
+    Ok(())
 }
 
 use gdbot::answer;
 
-fn print_episode(d: &EpisodeDetail) {
+fn print_episode(d: &EpisodeDetail) -> Result<()> {
     let r = &d.row;
-    println!("{}\n{}", r.title, r.url);
-    println!(
+    out!("{}\n{}", r.title, r.url);
+    out!(
         "id {}  ·  {}  ·  {}  ·  {} words",
         r.episode_id,
         r.publish_date.as_deref().unwrap_or("date unknown"),
@@ -455,17 +462,18 @@ fn print_episode(d: &EpisodeDetail) {
         r.total_words
     );
     if let Some(s) = &d.summary {
-        println!("\n{s}");
+        out!("\n{s}");
     }
     if !d.questions.is_empty() {
-        println!("\nSuggested questions:");
+        out!("\nSuggested questions:");
         for q in d.questions.iter().take(10) {
-            println!("  - {q}");
+            out!("  - {q}");
         }
         if d.questions.len() > 10 {
-            println!("  … and {} more (--json for all)", d.questions.len() - 10);
+            out!("  … and {} more (--json for all)", d.questions.len() - 10);
         }
     }
+    Ok(())
 }
 
 fn duration(length_s: Option<i64>) -> String {

@@ -253,3 +253,40 @@ fn database_urls_without_a_file_stop_the_program() {
         assert!(o.stdout.is_empty(), "{url}");
     }
 }
+
+/// `gdbot search diffusion | head -1`: the reader is gone before the output is written.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(gdbot(&dir, &["episodes"], &[]).status.success()); // first-use import done
+    for args in [
+        &["search", "diffusion"][..],
+        &["search", "diffusion", "--json"],
+        &["episodes"],
+        &["episode", "Jeremy"],
+        &["ask", "What is diffusion?"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gdbot"))
+            .args(args)
+            .current_dir(dir.path())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/cli.db", dir.path().display()),
+            )
+            .env("DATASET_PATH", DATASET)
+            .env("RUST_LOG", "error")
+            .env_remove("OPENAI_API_KEY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // close the read end at once
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("panicked") && err.is_empty(),
+            "{args:?}: {err}"
+        );
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
+    }
+}
