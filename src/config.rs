@@ -22,6 +22,8 @@ pub struct Config {
     /// Prompt context budget in (estimated) tokens.
     pub context_tokens: usize,
     pub discord: DiscordConfig,
+    /// `RUST_LOG`: the tracing filter (validated; `main` installs it).
+    pub log_filter: String,
 }
 
 #[derive(Clone)]
@@ -50,6 +52,8 @@ pub struct DiscordConfig {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gdbot.db";
 pub const DEFAULT_DATASET_PATH: &str = "data/summary_que_data.csv";
+/// `RUST_LOG` default: warnings, and gdbot's own info lines.
+pub const DEFAULT_LOG_FILTER: &str = "warn,gdbot=info";
 /// `IMPORT_MAX_MB` default: `dataset::DEFAULT_MAX_BYTES`.
 pub const DEFAULT_IMPORT_MAX_MB: u64 = crate::dataset::DEFAULT_MAX_BYTES / MB;
 const MB: u64 = 1024 * 1024;
@@ -97,7 +101,7 @@ impl Config {
             }
         };
         let discord = DiscordConfig {
-            token: get("DISCORD_TOKEN"),
+            token: discord_token(&get)?,
             guild_id: opt_num(&get, "DISCORD_GUILD_ID")?,
             api_base: get("DISCORD_API_BASE").map(|s| s.trim_end_matches('/').to_string()),
             moderator_role_ids: id_list(&get, "MODERATOR_ROLE_IDS")?,
@@ -105,11 +109,14 @@ impl Config {
             reload_max_bytes: num(&get, "RELOAD_MAX_MB", 50, 1, 1024)? * MB,
         };
         if let Some(base) = &discord.api_base {
-            if !(base.starts_with("http://") || base.starts_with("https://")) {
+            let host = base
+                .strip_prefix("http://")
+                .or_else(|| base.strip_prefix("https://"));
+            if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
                 return Err(err(
                     "DISCORD_API_BASE",
                     base,
-                    "must start with http:// or https://",
+                    "must be an http:// or https:// URL with a host",
                 ));
             }
         }
@@ -122,6 +129,7 @@ impl Config {
             llm,
             context_tokens: num(&get, "CONTEXT_TOKENS", 1200, 100, 100_000)? as usize,
             discord,
+            log_filter: log_filter(&get)?,
         })
     }
 }
@@ -147,6 +155,22 @@ fn check_database_url(url: &str) -> Result<(), String> {
     sqlx::sqlite::SqliteConnectOptions::from_str(url)
         .map(|_| ())
         .map_err(|e| format!("not a valid SQLite URL: {e}"))
+}
+
+/// A `RUST_LOG` that tracing accepts whole (its own lenient reading would drop a bad directive
+/// silently, or all of them).
+fn log_filter(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let Some(v) = get("RUST_LOG") else {
+        return Ok(DEFAULT_LOG_FILTER.into());
+    };
+    match tracing_subscriber::EnvFilter::builder().parse(&v) {
+        Ok(_) => Ok(v),
+        Err(e) => Err(err(
+            "RUST_LOG",
+            &v,
+            &format!("not a log filter ({e}); e.g. warn,gdbot=debug"),
+        )),
+    }
 }
 
 fn err(var: &'static str, value: &str, reason: &str) -> ConfigError {
@@ -177,16 +201,35 @@ fn num(
     }
 }
 
+/// A Discord id (snowflake): a positive whole number.
+fn snowflake(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok().filter(|&n| n > 0)
+}
+
 fn opt_num(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
 ) -> Result<Option<u64>, ConfigError> {
     get(var)
-        .map(|v| {
-            v.parse::<u64>()
-                .map_err(|_| err(var, &v, "expected a numeric Discord id"))
-        })
+        .map(|v| snowflake(&v).ok_or_else(|| err(var, &v, "expected a numeric Discord id")))
         .transpose()
+}
+
+/// The bot token, checked for what cannot be in one (it goes into an HTTP header). The value is
+/// never shown in the message.
+fn discord_token(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(token) = get("DISCORD_TOKEN") else {
+        return Ok(None);
+    };
+    let bare = token.strip_prefix("Bot ").unwrap_or(&token);
+    if !bare.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(err(
+            "DISCORD_TOKEN",
+            &format!("<redacted, {} characters>", token.chars().count()),
+            "contains a space, a control or a non-ASCII character; copy the token again from the Developer Portal",
+        ));
+    }
+    Ok(Some(token))
 }
 
 fn id_list(
@@ -200,7 +243,7 @@ fn id_list(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse::<u64>().map_err(|_| {
+            snowflake(s).ok_or_else(|| {
                 err(
                     var,
                     &v,
@@ -228,6 +271,7 @@ impl fmt::Debug for Config {
             .field("llm", &self.llm)
             .field("context_tokens", &self.context_tokens)
             .field("discord", &self.discord)
+            .field("log_filter", &self.log_filter)
             .finish()
     }
 }
@@ -273,11 +317,57 @@ mod tests {
     #[test]
     fn defaults_apply_without_variables() {
         let c = cfg(&[]).unwrap();
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
-        assert_eq!(c.dataset_path, PathBuf::from(DEFAULT_DATASET_PATH));
+        assert_eq!(c.database_url, "sqlite://gdbot.db");
+        assert_eq!(c.dataset_path, PathBuf::from("data/summary_que_data.csv"));
+        assert_eq!(c.import_max_bytes, 256 * 1024 * 1024);
         assert!(c.llm.is_none());
         assert_eq!(c.context_tokens, 1200);
-        assert_eq!(c.discord.ask_per_minute, 5);
+        assert_eq!(c.log_filter, "warn,gdbot=info");
+        let d = &c.discord;
+        assert_eq!(d.token, None);
+        assert_eq!(d.guild_id, None);
+        assert_eq!(d.api_base, None);
+        assert!(d.moderator_role_ids.is_empty());
+        assert_eq!(d.ask_per_minute, 5);
+        assert_eq!(d.reload_max_bytes, 50 * 1024 * 1024);
+        // blank values count as unset
+        let blank = cfg(&[("CONTEXT_TOKENS", " "), ("DATABASE_URL", "")]).unwrap();
+        assert_eq!(
+            (blank.context_tokens, blank.database_url.as_str()),
+            (1200, "sqlite://gdbot.db")
+        );
+    }
+
+    #[test]
+    fn llm_defaults_apply_with_only_a_key() {
+        let llm = cfg(&[("OPENAI_API_KEY", "k")]).unwrap().llm.unwrap();
+        assert_eq!(llm.api_key, "k");
+        assert_eq!(llm.base_url, "https://api.openai.com/v1");
+        assert_eq!(llm.model, "gpt-4o-mini");
+        assert_eq!(llm.timeout, Duration::from_secs(30));
+        assert_eq!(llm.max_retries, 2);
+        assert_eq!(llm.max_answer_tokens, 400);
+    }
+
+    /// Every value `.env.example` sets is the default it documents.
+    #[test]
+    fn env_example_documents_the_defaults() {
+        let text = include_str!("../.env.example");
+        let mut vars: Vec<(&str, &str)> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .collect();
+        assert!(vars.len() >= 10, "{vars:?}");
+        vars.push(("OPENAI_API_KEY", "k"));
+        let (documented, defaults) = (
+            cfg(&vars).unwrap(),
+            cfg(&[("OPENAI_API_KEY", "k")]).unwrap(),
+        );
+        assert_eq!(format!("{documented:?}"), format!("{defaults:?}"));
+        let tokens = |c: &Config| c.llm.as_ref().map(|l| l.max_answer_tokens);
+        assert_eq!(tokens(&documented), tokens(&defaults));
     }
 
     #[test]
@@ -291,6 +381,42 @@ mod tests {
         assert!(e.to_string().contains("`abc`"), "{e}");
         let e = cfg(&[("DATABASE_URL", "postgres://x")]).unwrap_err();
         assert_eq!(e.var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn discord_values_are_validated_without_showing_the_token() {
+        for (var, value) in [
+            ("DISCORD_TOKEN", "abc def"),
+            ("DISCORD_TOKEN", "abc\u{7}def"),
+            ("DISCORD_TOKEN", "abc\u{e9}"),
+            ("DISCORD_GUILD_ID", "0"),
+            ("DISCORD_GUILD_ID", "-5"),
+            ("MODERATOR_ROLE_IDS", "12,0"),
+            ("DISCORD_API_BASE", "http://"),
+            ("DISCORD_API_BASE", "ws://127.0.0.1:1"),
+            ("ASK_RATE_PER_MINUTE", "0"),
+            ("RELOAD_MAX_MB", "5000"),
+            ("IMPORT_MAX_MB", "0"),
+        ] {
+            let e = cfg(&[(var, value)]).unwrap_err();
+            assert_eq!(e.var, var, "{value:?}");
+            if var == "DISCORD_TOKEN" {
+                assert!(!e.to_string().contains("abc"), "{e}");
+            }
+        }
+        let c = cfg(&[("DISCORD_TOKEN", "Bot MTA.x-y_z")]).unwrap();
+        assert_eq!(c.discord.token.as_deref(), Some("Bot MTA.x-y_z"));
+    }
+
+    #[test]
+    fn log_filters_are_validated() {
+        for bad in ["gdbot=verbose", "=debug", "[", "gdbot=info,serenity=lots"] {
+            let e = cfg(&[("RUST_LOG", bad)]).unwrap_err();
+            assert_eq!(e.var, "RUST_LOG", "{bad}");
+        }
+        for good in ["debug", "warn,gdbot=debug", "gdbot::store=trace", "off"] {
+            assert_eq!(cfg(&[("RUST_LOG", good)]).unwrap().log_filter, good);
+        }
     }
 
     #[test]

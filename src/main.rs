@@ -116,15 +116,21 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Configuration first: it loads `.env`, whose RUST_LOG counts, and validates every variable.
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,gdbot=info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_filter))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match run(Cli::parse()).await {
+    match run(cli, config).await {
         Ok(code) => code,
         Err(e) => {
             if let Some(code) = out::closed_exit(&e) {
@@ -136,7 +142,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
+async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
     match &cli.command {
         Command::Bench {
             corpus,
@@ -159,7 +165,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         _ => {}
     }
-    let config = Config::from_env()?;
     if matches!(cli.command, Command::Serve) && config.discord.token.is_none() {
         // Before opening anything or touching the network.
         return Err(gdbot::discord::ServeError::MissingToken.into());

@@ -290,3 +290,35 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
     }
 }
+
+/// RUST_LOG is validated like every variable, and one in `.env` counts.
+#[test]
+fn rust_log_is_validated_and_read_from_dot_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = gdbot(&dir, &["episodes"], &[("RUST_LOG", "gdbot=verbose")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("RUST_LOG") && err.contains("gdbot=verbose"), "{err}");
+    let without_env_log = |dot_env: &str| {
+        std::fs::write(dir.path().join(".env"), dot_env).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_gdbot"))
+            .arg("episodes")
+            .current_dir(dir.path())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/cli.db", dir.path().display()),
+            )
+            .env("DATASET_PATH", DATASET)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    let o = without_env_log("RUST_LOG=gdbot=loud\n");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("RUST_LOG"), "{err}");
+    let o = without_env_log("RUST_LOG=gdbot=debug\n");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("DEBUG"), "the .env filter is in force: {err}");
+}
