@@ -44,36 +44,49 @@ async fn damaged_postings_are_rebuilt_and_found_again() {
     }
 }
 
-/// `n` opens of `url` at once, each with its own pool (as separate processes would be).
-async fn open_at_once(url: &str, n: usize) -> Vec<Result<Store, String>> {
-    let opens = (0..n).map(|_| {
-        let url = url.to_string();
-        tokio::spawn(async move { Store::open(&url).await.map_err(|e| e.to_string()) })
-    });
-    let mut out = Vec::new();
-    for o in opens {
-        out.push(o.await.unwrap());
-    }
-    out
+/// `n` opens of `url` at once, each on its own thread and runtime with its own pool (as separate
+/// processes would be), released together by a barrier.
+fn open_at_once(url: &str, n: usize) -> Vec<Result<(i64, usize), String>> {
+    let start = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (url, start) = (url.to_string(), start.clone());
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                start.wait();
+                rt.block_on(async {
+                    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+                    let episodes = store.episode_count().await.map_err(|e| e.to_string())?;
+                    let found = gdbot::retrieve::search(&store, "diffusion", &Default::default())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    store.close().await;
+                    Ok((episodes, found.hits.len()))
+                })
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
 }
 
-fn all_opened(results: Vec<Result<Store, String>>, what: &str) -> Vec<Store> {
+/// (episodes, passages found for "diffusion") per open; panics naming the first failure.
+fn all_opened(results: Vec<Result<(i64, usize), String>>, what: &str) -> Vec<(i64, usize)> {
     results
         .into_iter()
         .map(|r| r.unwrap_or_else(|e| panic!("{what}: {e}")))
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_first_opens_of_a_new_database_all_succeed() {
+#[test]
+fn concurrent_first_opens_of_a_new_database_all_succeed() {
     for round in 0..5 {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/new.db", dir.path().display());
-        let stores = all_opened(open_at_once(&url, 6).await, &format!("round {round}"));
-        for s in &stores {
-            assert_eq!(s.episode_count().await.unwrap(), 0);
-            s.close().await;
-        }
+        let opened = all_opened(open_at_once(&url, 6), &format!("round {round}"));
+        assert!(opened.iter().all(|&o| o == (0, 0)), "{opened:?}");
     }
 }
 
@@ -116,19 +129,20 @@ async fn old_schema_database(dir: &tempfile::TempDir) -> String {
     url
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_opens_upgrading_an_old_schema_all_succeed() {
     for round in 0..5 {
         let dir = tempfile::tempdir().unwrap();
         let url = old_schema_database(&dir).await;
-        let stores = all_opened(open_at_once(&url, 6).await, &format!("round {round}"));
-        for s in &stores {
-            let found = gdbot::retrieve::search(s, "diffusion", &Default::default())
-                .await
-                .unwrap();
-            assert!(!found.hits.is_empty(), "round {round}: the index was built");
-            s.close().await;
-        }
+        let opened = tokio::task::spawn_blocking(move || open_at_once(&url, 6))
+            .await
+            .unwrap();
+        let opened = all_opened(opened, &format!("round {round}"));
+        // every open sees the three episodes and the index built from them
+        assert!(
+            opened.iter().all(|&(eps, hits)| eps == 3 && hits > 0),
+            "{opened:?}"
+        );
     }
 }
 
