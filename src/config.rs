@@ -2,7 +2,7 @@
 
 mod llm;
 
-use std::{fmt, path::PathBuf};
+use std::{fmt, path::PathBuf, str::FromStr};
 
 pub use llm::{LlmConfig, TokenLimitField, DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL};
 
@@ -20,10 +20,14 @@ pub struct Config {
     /// sqlx SQLite URL, e.g. `sqlite://gdbot.db`.
     pub database_url: String,
     pub dataset_path: PathBuf,
+    /// Largest dataset text (after decompression) an import reads, per file.
+    pub import_max_bytes: u64,
     pub llm: Option<LlmConfig>,
     /// Prompt context budget in (estimated) tokens.
     pub context_tokens: usize,
     pub discord: DiscordConfig,
+    /// `RUST_LOG`: the tracing filter (validated; `main` installs it).
+    pub log_filter: String,
 }
 
 #[derive(Clone, Default)]
@@ -40,6 +44,11 @@ pub struct DiscordConfig {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gdbot.db";
 pub const DEFAULT_DATASET_PATH: &str = "data/summary_que_data.csv";
+/// `RUST_LOG` default: warnings, and gdbot's own info lines.
+pub const DEFAULT_LOG_FILTER: &str = "warn,gdbot=info";
+/// `IMPORT_MAX_MB` default: `dataset::DEFAULT_MAX_BYTES`.
+pub const DEFAULT_IMPORT_MAX_MB: u64 = crate::dataset::DEFAULT_MAX_BYTES / MB;
+const MB: u64 = 1024 * 1024;
 
 impl Config {
     /// Load `.env` (if any) and read the process environment.
@@ -56,28 +65,25 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !database_url.starts_with("sqlite:") {
-            return Err(err(
-                "DATABASE_URL",
-                &database_url,
-                "only sqlite: URLs are supported (e.g. sqlite://gdbot.db)",
-            ));
-        }
+        check_database_url(&database_url).map_err(|r| err("DATABASE_URL", &database_url, &r))?;
         let llm = llm::from_lookup(&get)?;
         let discord = DiscordConfig {
-            token: get("DISCORD_TOKEN"),
+            token: discord_token(&get)?,
             guild_id: opt_num(&get, "DISCORD_GUILD_ID")?,
             api_base: get("DISCORD_API_BASE").map(|s| s.trim_end_matches('/').to_string()),
             moderator_role_ids: id_list(&get, "MODERATOR_ROLE_IDS")?,
             ask_per_minute: num(&get, "ASK_RATE_PER_MINUTE", 5, 1, 10_000)? as u32,
-            reload_max_bytes: num(&get, "RELOAD_MAX_MB", 50, 1, 1024)? * 1024 * 1024,
+            reload_max_bytes: num(&get, "RELOAD_MAX_MB", 50, 1, 1024)? * MB,
         };
         if let Some(base) = &discord.api_base {
-            if !(base.starts_with("http://") || base.starts_with("https://")) {
+            let host = base
+                .strip_prefix("http://")
+                .or_else(|| base.strip_prefix("https://"));
+            if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
                 return Err(err(
                     "DISCORD_API_BASE",
                     base,
-                    "must start with http:// or https://",
+                    "must be an http:// or https:// URL with a host",
                 ));
             }
         }
@@ -86,10 +92,51 @@ impl Config {
             dataset_path: get("DATASET_PATH")
                 .unwrap_or_else(|| DEFAULT_DATASET_PATH.into())
                 .into(),
+            import_max_bytes: num(&get, "IMPORT_MAX_MB", DEFAULT_IMPORT_MAX_MB, 1, 4096)? * MB,
             llm,
             context_tokens: num(&get, "CONTEXT_TOKENS", 1200, 100, 100_000)? as usize,
             discord,
+            log_filter: log_filter(&get)?,
         })
+    }
+}
+
+/// A SQLite URL naming a database file. No file name (`sqlite:`, `sqlite://`) or an in-memory
+/// database would give a temporary database that is gone at exit, or per connection.
+fn check_database_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err("only sqlite: URLs are supported (e.g. sqlite://gdbot.db)".into());
+    };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (file, params) = rest.split_once('?').unwrap_or((rest, ""));
+    if file.trim().is_empty() {
+        return Err("names no database file (e.g. sqlite://gdbot.db); SQLite would use a temporary database".into());
+    }
+    let in_memory = file == ":memory:"
+        || params
+            .split('&')
+            .any(|p| p.trim().eq_ignore_ascii_case("mode=memory"));
+    if in_memory {
+        return Err("an in-memory database loses everything when the program exits; name a file (e.g. sqlite://gdbot.db)".into());
+    }
+    sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .map(|_| ())
+        .map_err(|e| format!("not a valid SQLite URL: {e}"))
+}
+
+/// A `RUST_LOG` that tracing accepts whole (its own lenient reading would drop a bad directive
+/// silently, or all of them).
+fn log_filter(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+    let Some(v) = get("RUST_LOG") else {
+        return Ok(DEFAULT_LOG_FILTER.into());
+    };
+    match tracing_subscriber::EnvFilter::builder().parse(&v) {
+        Ok(_) => Ok(v),
+        Err(e) => Err(err(
+            "RUST_LOG",
+            &v,
+            &format!("not a log filter ({e}); e.g. warn,gdbot=debug"),
+        )),
     }
 }
 
@@ -121,16 +168,35 @@ fn num(
     }
 }
 
+/// A Discord id (snowflake): a positive whole number.
+fn snowflake(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok().filter(|&n| n > 0)
+}
+
 fn opt_num(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
 ) -> Result<Option<u64>, ConfigError> {
     get(var)
-        .map(|v| {
-            v.parse::<u64>()
-                .map_err(|_| err(var, &v, "expected a numeric Discord id"))
-        })
+        .map(|v| snowflake(&v).ok_or_else(|| err(var, &v, "expected a numeric Discord id")))
         .transpose()
+}
+
+/// The bot token, checked for what cannot be in one (it goes into an HTTP header). The value is
+/// never shown in the message.
+fn discord_token(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(token) = get("DISCORD_TOKEN") else {
+        return Ok(None);
+    };
+    let bare = token.strip_prefix("Bot ").unwrap_or(&token);
+    if !bare.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(err(
+            "DISCORD_TOKEN",
+            &format!("<redacted, {} characters>", token.chars().count()),
+            "contains a space, a control or a non-ASCII character; copy the token again from the Developer Portal",
+        ));
+    }
+    Ok(Some(token))
 }
 
 fn id_list(
@@ -144,7 +210,7 @@ fn id_list(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse::<u64>().map_err(|_| {
+            snowflake(s).ok_or_else(|| {
                 err(
                     var,
                     &v,
@@ -168,9 +234,11 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &self.database_url)
             .field("dataset_path", &self.dataset_path)
+            .field("import_max_bytes", &self.import_max_bytes)
             .field("llm", &self.llm)
             .field("context_tokens", &self.context_tokens)
             .field("discord", &self.discord)
+            .field("log_filter", &self.log_filter)
             .finish()
     }
 }
@@ -204,11 +272,48 @@ mod tests {
     #[test]
     fn defaults_apply_without_variables() {
         let c = cfg(&[]).unwrap();
-        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
-        assert_eq!(c.dataset_path, PathBuf::from(DEFAULT_DATASET_PATH));
+        assert_eq!(c.database_url, "sqlite://gdbot.db");
+        assert_eq!(c.dataset_path, PathBuf::from("data/summary_que_data.csv"));
+        assert_eq!(c.import_max_bytes, 256 * 1024 * 1024);
         assert!(c.llm.is_none());
         assert_eq!(c.context_tokens, 1200);
-        assert_eq!(c.discord.ask_per_minute, 5);
+        assert_eq!(c.log_filter, "warn,gdbot=info");
+        let d = &c.discord;
+        assert_eq!(d.token, None);
+        assert_eq!(d.guild_id, None);
+        assert_eq!(d.api_base, None);
+        assert!(d.moderator_role_ids.is_empty());
+        assert_eq!(d.ask_per_minute, 5);
+        assert_eq!(d.reload_max_bytes, 50 * 1024 * 1024);
+        // blank values count as unset
+        let blank = cfg(&[("CONTEXT_TOKENS", " "), ("DATABASE_URL", "")]).unwrap();
+        assert_eq!(
+            (blank.context_tokens, blank.database_url.as_str()),
+            (1200, "sqlite://gdbot.db")
+        );
+    }
+
+    // The LLM variables' defaults: `config::llm::tests::defaults_with_a_key`.
+
+    /// Every value `.env.example` sets is the default it documents.
+    #[test]
+    fn env_example_documents_the_defaults() {
+        let text = include_str!("../.env.example");
+        let mut vars: Vec<(&str, &str)> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .collect();
+        assert!(vars.len() >= 10, "{vars:?}");
+        vars.push(("OPENAI_API_KEY", "k"));
+        let (documented, defaults) = (
+            cfg(&vars).unwrap(),
+            cfg(&[("OPENAI_API_KEY", "k")]).unwrap(),
+        );
+        assert_eq!(format!("{documented:?}"), format!("{defaults:?}"));
+        let tokens = |c: &Config| c.llm.as_ref().map(|l| l.max_answer_tokens);
+        assert_eq!(tokens(&documented), tokens(&defaults));
     }
 
     #[test]
@@ -222,6 +327,68 @@ mod tests {
         assert!(e.to_string().contains("`abc`"), "{e}");
         let e = cfg(&[("DATABASE_URL", "postgres://x")]).unwrap_err();
         assert_eq!(e.var, "DATABASE_URL");
+    }
+
+    #[test]
+    fn discord_values_are_validated_without_showing_the_token() {
+        for (var, value) in [
+            ("DISCORD_TOKEN", "abc def"),
+            ("DISCORD_TOKEN", "abc\u{7}def"),
+            ("DISCORD_TOKEN", "abc\u{e9}"),
+            ("DISCORD_GUILD_ID", "0"),
+            ("DISCORD_GUILD_ID", "-5"),
+            ("MODERATOR_ROLE_IDS", "12,0"),
+            ("DISCORD_API_BASE", "http://"),
+            ("DISCORD_API_BASE", "ws://127.0.0.1:1"),
+            ("ASK_RATE_PER_MINUTE", "0"),
+            ("RELOAD_MAX_MB", "5000"),
+            ("IMPORT_MAX_MB", "0"),
+        ] {
+            let e = cfg(&[(var, value)]).unwrap_err();
+            assert_eq!(e.var, var, "{value:?}");
+            if var == "DISCORD_TOKEN" {
+                assert!(!e.to_string().contains("abc"), "{e}");
+            }
+        }
+        let c = cfg(&[("DISCORD_TOKEN", "Bot MTA.x-y_z")]).unwrap();
+        assert_eq!(c.discord.token.as_deref(), Some("Bot MTA.x-y_z"));
+    }
+
+    #[test]
+    fn log_filters_are_validated() {
+        for bad in ["gdbot=verbose", "=debug", "[", "gdbot=info,serenity=lots"] {
+            let e = cfg(&[("RUST_LOG", bad)]).unwrap_err();
+            assert_eq!(e.var, "RUST_LOG", "{bad}");
+        }
+        for good in ["debug", "warn,gdbot=debug", "gdbot::store=trace", "off"] {
+            assert_eq!(cfg(&[("RUST_LOG", good)]).unwrap().log_filter, good);
+        }
+    }
+
+    #[test]
+    fn database_urls_without_a_file_are_refused() {
+        for url in [
+            "sqlite:",
+            "sqlite://",
+            "sqlite:// ",
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://?mode=memory",
+            "sqlite://a.db?mode=memory",
+            "sqlite://a.db?bogus=1",
+            "sqlite://?cache=shared",
+        ] {
+            let e = cfg(&[("DATABASE_URL", url)]).unwrap_err();
+            assert_eq!(e.var, "DATABASE_URL", "{url}");
+        }
+        for url in [
+            "sqlite://gdbot.db",
+            "sqlite:gdbot.db",
+            "sqlite:///tmp/x.db?mode=rwc",
+        ] {
+            let c = cfg(&[("DATABASE_URL", url)]).unwrap();
+            assert_eq!(c.database_url, url);
+        }
     }
 
     #[test]

@@ -67,8 +67,9 @@ impl App {
         progress: &ProgressBar,
     ) -> Result<ReloadReport, ReloadError> {
         let owned = paths.to_vec();
+        let max_bytes = self.config.import_max_bytes;
         let started = std::time::Instant::now();
-        let parsed = tokio::task::spawn_blocking(move || load_all(&owned))
+        let parsed = tokio::task::spawn_blocking(move || load_all(&owned, max_bytes))
             .await
             .unwrap_or_else(|e| Err(io_error(paths, e).into()));
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "parsed");
@@ -88,10 +89,12 @@ impl App {
         dry_run: bool,
     ) -> Result<ReloadReport, ReloadError> {
         let name = source.to_string();
-        let parsed = tokio::task::spawn_blocking(move || dataset::parse_bytes(&bytes, &name))
-            .await
-            .unwrap_or_else(|e| Err(io_error(&[PathBuf::from(source)], e)))
-            .map_err(ReloadError::from);
+        let max_bytes = self.config.import_max_bytes;
+        let parsed =
+            tokio::task::spawn_blocking(move || dataset::parse_bytes(&bytes, &name, max_bytes))
+                .await
+                .unwrap_or_else(|e| Err(io_error(&[PathBuf::from(source)], e)))
+                .map_err(ReloadError::from);
         self.reload_parsed(parsed, source, dry_run, &ProgressBar::hidden())
             .await
     }
@@ -133,12 +136,13 @@ impl App {
     }
 }
 
-/// Parse several dataset files into one; the same URL or episode id in two files is an error.
-fn load_all(paths: &[PathBuf]) -> Result<Dataset, ReloadError> {
+/// Parse several dataset files into one (each at most `max_bytes` of text); the same URL or
+/// episode id in two files is an error.
+fn load_all(paths: &[PathBuf], max_bytes: u64) -> Result<Dataset, ReloadError> {
     let mut merged = Dataset::default();
     let mut seen = std::collections::HashMap::new();
     for p in paths {
-        let ds = dataset::load_file(p)?;
+        let ds = dataset::load_file(p, max_bytes)?;
         let name = p.display().to_string();
         for ep in &ds.episodes {
             for key in [&ep.url, &ep.episode_id] {

@@ -4,7 +4,10 @@ use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+
+mod out;
 use indicatif::{ProgressBar, ProgressStyle};
+use out::out;
 
 use gdbot::{
     answer::Answer,
@@ -116,30 +119,39 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     // Secrets are hidden from every log line and error message from the start (read raw, before
     // the configuration is validated: an invalid config must not print them either).
     let _ = dotenvy::dotenv();
     gdbot::redact::install(gdbot::redact::Secrets::from_lookup(|k| {
         std::env::var(k).ok()
     }));
+    // Configuration next: it validates every variable, RUST_LOG (from `.env` too) included.
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {}", gdbot::redact::redact_global(&e.to_string()));
+            return ExitCode::FAILURE;
+        }
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,gdbot=info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_filter))
         .with_writer(gdbot::redact::RedactingWriter::new(std::io::stderr))
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match run(Cli::parse()).await {
+    match run(cli, config).await {
         Ok(code) => code,
         Err(e) => {
+            if let Some(code) = out::closed_exit(&e) {
+                return code;
+            }
             eprintln!("error: {}", gdbot::redact::redact_global(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
+async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
     match &cli.command {
         Command::Bench {
             corpus,
@@ -149,20 +161,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let report =
                 gdbot::bench::run(corpus, sizes, |step| eprintln!("bench: {step}")).await?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{report}");
+                out!("{report}");
             }
             return Ok(ExitCode::SUCCESS);
         }
         Command::BenchIdle => {
             let url = std::env::var("DATABASE_URL").context("bench-idle needs DATABASE_URL")?;
-            println!("VmRSS_kB {}", gdbot::bench::idle(&url).await?);
+            out!("VmRSS_kB {}", gdbot::bench::idle(&url).await?);
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
     }
-    let config = Config::from_env()?;
     if matches!(cli.command, Command::Serve) && config.discord.token.is_none() {
         // Before opening anything or touching the network.
         return Err(gdbot::discord::ServeError::MissingToken.into());
@@ -180,7 +191,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         // VmHWM, not the parent's wait4 ru_maxrss: on Linux that also counts the parent's memory
         // at spawn time (the vfork'd child shares it until exec).
         let code = import(&app, std::slice::from_ref(path), false, false).await?;
-        println!("VmHWM_kB {}", gdbot::bench::peak_rss_kb().unwrap_or(0));
+        out!("VmHWM_kB {}", gdbot::bench::peak_rss_kb().unwrap_or(0));
         return Ok(code);
     }
     if let Some(report) = app
@@ -205,10 +216,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Episodes { json } => {
             let eps = app.store.episodes().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&eps)?);
+                out!("{}", serde_json::to_string_pretty(&eps)?);
             } else {
                 for e in eps {
-                    println!(
+                    out!(
                         "{}  {}  {}  {}",
                         e.episode_id,
                         e.publish_date.as_deref().unwrap_or("----------"),
@@ -219,6 +230,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Episode { query, json } => {
+            if gdbot::fold::fold(&query).is_empty() {
+                // Every episode would "match" nothing at all; the first one is not an answer.
+                eprintln!(
+                    "error: nothing to look up in `{query}`: give a video id, a URL, or words of the title or guest name"
+                );
+                return Ok(ExitCode::from(2));
+            }
             let found = app.store.find_episodes(&query, 1).await?;
             let Some(row) = found.first() else {
                 let near = app.store.closest_titles(&query, 3).await?;
@@ -234,9 +252,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .await?
                 .context("episode vanished")?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&detail)?);
+                out!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
-                print_episode(&detail);
+                print_episode(&detail)?;
             }
         }
         Command::Search {
@@ -270,14 +288,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             if json {
                 let answer = app.ask(&question, episode.as_deref(), None).await?;
-                println!("{}", serde_json::to_string_pretty(&answer)?);
+                out!("{}", serde_json::to_string_pretty(&answer)?);
             } else if stream || std::io::stdout().is_terminal() {
                 let answer = ask_streaming(&app, &question, episode.as_deref()).await?;
-                print_answer_tail(&answer);
+                print_answer_tail(&answer)?;
             } else {
                 let answer = app.ask(&question, episode.as_deref(), None).await?;
-                println!("{}\n", answer.answer);
-                print_answer_tail(&answer);
+                out!("{}\n", answer.answer);
+                print_answer_tail(&answer)?;
             }
         }
         Command::Eval {
@@ -301,9 +319,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let scores =
                 eval::run(&app.store, &gold_items, &options, app.config.context_tokens).await?;
             if json {
-                println!("{}", serde_json::to_string(&scores)?);
+                out!("{}", serde_json::to_string(&scores)?);
             } else {
-                println!(
+                out!(
                     "ep_at_1 {:.3}  hit_at_600 {:.3}  hit_at_1000 {:.3}  mean_context_tokens {}  ({} questions, {} missing; questions signal {})",
                     scores.ep_at_1,
                     scores.hit_at_600,
@@ -357,9 +375,9 @@ async fn import(app: &App, paths: &[PathBuf], dry_run: bool, json: bool) -> Resu
         Ok(report) => {
             progress.finish_and_clear();
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{report}");
+                out!("{report}");
                 eprintln!("took {:.2} s", started.elapsed().as_secs_f64());
             }
             app.store.close().await;
@@ -395,7 +413,7 @@ async fn search_batch(app: &App, file: &PathBuf, options: &SearchOptions) -> Res
             )
         })?;
         let found = retrieve::search(&app.store, &item.question, options).await?;
-        println!(
+        out!(
             "{}",
             serde_json::json!({"qid": item.qid, "hits": found.hits})
         );
@@ -405,18 +423,18 @@ async fn search_batch(app: &App, file: &PathBuf, options: &SearchOptions) -> Res
 
 fn print_hits(query: &str, hits: &[Hit], json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::json!({"query": query, "hits": hits}));
+        out!("{}", serde_json::json!({"query": query, "hits": hits}));
         return Ok(());
     }
     if hits.is_empty() {
-        println!("No passage matches `{query}`.");
+        out!("No passage matches `{query}`.");
     }
     for (i, h) in hits.iter().enumerate() {
         let at = h
             .timestamp_s
             .map(cite::format_timestamp)
             .unwrap_or_default();
-        println!(
+        out!(
             "[{}] {:.3}  {} {at}  {}\n    {}\n",
             i + 1,
             h.score,
@@ -453,33 +471,34 @@ async fn ask_streaming(app: &App, question: &str, episode: Option<&str>) -> Resu
 }
 
 /// Everything after the answer text: note, sources, how it was made.
-fn print_answer_tail(a: &Answer) {
+fn print_answer_tail(a: &Answer) -> Result<()> {
     if let Some(note) = &a.note {
-        println!("note: {note}\n");
+        out!("note: {note}\n");
     }
     if !a.sources.is_empty() {
-        println!("Sources:");
+        out!("Sources:");
     }
     for (i, s) in a.sources.iter().enumerate() {
         let at = s
             .timestamp_s
             .map(cite::format_timestamp)
             .unwrap_or_default();
-        println!("[{}] {} {at}  {}", i + 1, s.title, s.link);
+        out!("[{}] {} {at}  {}", i + 1, s.title, s.link);
     }
     let mode = match (&a.model, a.mode) {
         (Some(m), answer::Mode::Llm) => format!("generated by {m}"),
         _ => "quoted excerpts".into(),
     };
-    println!("\n({mode}; {} ms)", a.latency_ms);
+    out!("\n({mode}; {} ms)", a.latency_ms);
+    Ok(())
 }
 
 use gdbot::answer;
 
-fn print_episode(d: &EpisodeDetail) {
+fn print_episode(d: &EpisodeDetail) -> Result<()> {
     let r = &d.row;
-    println!("{}\n{}", r.title, r.url);
-    println!(
+    out!("{}\n{}", r.title, r.url);
+    out!(
         "id {}  ·  {}  ·  {}  ·  {} words",
         r.episode_id,
         r.publish_date.as_deref().unwrap_or("date unknown"),
@@ -487,17 +506,18 @@ fn print_episode(d: &EpisodeDetail) {
         r.total_words
     );
     if let Some(s) = &d.summary {
-        println!("\n{s}");
+        out!("\n{s}");
     }
     if !d.questions.is_empty() {
-        println!("\nSuggested questions:");
+        out!("\nSuggested questions:");
         for q in d.questions.iter().take(10) {
-            println!("  - {q}");
+            out!("  - {q}");
         }
         if d.questions.len() > 10 {
-            println!("  … and {} more (--json for all)", d.questions.len() - 10);
+            out!("  … and {} more (--json for all)", d.questions.len() - 10);
         }
     }
+    Ok(())
 }
 
 fn duration(length_s: Option<i64>) -> String {

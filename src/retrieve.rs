@@ -129,17 +129,36 @@ pub struct SearchResult {
 }
 
 /// Rank passages for `question`. Unknown `options.episode` is an error; no match is an empty list.
+/// Damaged postings found on the way get the index rebuilt, then the search runs again.
 pub async fn search(
     store: &Store,
     question: &str,
     options: &SearchOptions,
 ) -> Result<SearchResult, RetrieveError> {
-    let terms = query_terms(question);
-    let Some(expr) = fts_query(&terms) else {
-        return Ok(SearchResult {
+    if let Some(found) = search_once(store, question, options, true).await? {
+        return Ok(found);
+    }
+    Ok(search_once(store, question, options, false)
+        .await?
+        .unwrap_or(SearchResult {
             hits: Vec::new(),
             coverage: 0.0,
-        });
+        }))
+}
+
+/// `None` when damaged postings were found and the index rebuilt (only with `may_repair`).
+async fn search_once(
+    store: &Store,
+    question: &str,
+    options: &SearchOptions,
+    may_repair: bool,
+) -> Result<Option<SearchResult>, RetrieveError> {
+    let terms = query_terms(question);
+    let Some(expr) = fts_query(&terms) else {
+        return Ok(Some(SearchResult {
+            hits: Vec::new(),
+            coverage: 0.0,
+        }));
     };
     let t = options.tuning;
     let stems = index::query_terms(&terms);
@@ -153,10 +172,10 @@ pub async fn search(
         ),
     };
     let Some(meta) = Store::index_meta(&mut tx).await? else {
-        return Ok(SearchResult {
+        return Ok(Some(SearchResult {
             hits: Vec::new(),
             coverage: 0.0,
-        });
+        }));
     };
     let mut unique = stems.clone();
     unique.sort();
@@ -175,7 +194,17 @@ pub async fn search(
             data: &s.data,
         })
         .collect();
-    let passages = index::rank(&meta.layout, meta.stats, &queries, only.as_ref(), t.pool);
+    let ranked = index::rank(&meta.layout, meta.stats, &queries, only.as_ref(), t.pool);
+    if let Some(&i) = ranked.damaged.first() {
+        let term = stored.get(i).map_or("", |s| s.term.as_str());
+        if may_repair {
+            tx.rollback().await.map_err(StoreError::from)?;
+            store.repair_index(term).await?;
+            return Ok(None);
+        }
+        tracing::warn!(term, "searching without damaged postings");
+    }
+    let passages = ranked.hits;
     let episode_hits = if episode.is_none() {
         Store::search_episodes(&mut tx, &expr, options.use_questions, t.columns, 50).await?
     } else {
@@ -233,7 +262,7 @@ pub async fn search(
         &weights,
         hits.iter().take(3).map(|h| h.text.as_str()),
     );
-    Ok(SearchResult { hits, coverage })
+    Ok(Some(SearchResult { hits, coverage }))
 }
 
 /// Combine passage, neighbour and episode evidence into one score per passage, best first.

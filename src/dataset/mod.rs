@@ -3,12 +3,12 @@
 //! Tolerant where a person would expect it (BOM, CRLF, page text before the header, extra
 //! columns, Python or JSON question lists, mojibake), strict where the data would be wrong.
 
-use std::io::Read;
 use std::path::Path;
 
 mod fields;
 mod mojibake;
 mod pylist;
+mod read;
 mod rows;
 mod sniff;
 #[cfg(test)]
@@ -73,6 +73,19 @@ pub enum DatasetError {
         source_name: String,
         error: std::io::Error,
     },
+    #[error("{source_name}: {kind}, not a regular file; give the path of a .csv or .csv.gz file")]
+    NotRegular {
+        source_name: String,
+        kind: &'static str,
+    },
+    #[error("{source_name}: the data is larger than IMPORT_MAX_MB allows ({limit}{}); raise IMPORT_MAX_MB if the file is genuine", if *.inflated { " once decompressed" } else { "" })]
+    TooLarge {
+        source_name: String,
+        /// The limit, for people (`256 MB`).
+        limit: String,
+        /// The limit was reached while decompressing.
+        inflated: bool,
+    },
     #[error("{source_name}: the file is empty")]
     Empty { source_name: String },
     #[error("{source_name}: not a dataset CSV: {reason}")]
@@ -113,33 +126,32 @@ fn format_rows(errors: &[RowError]) -> String {
 /// Most row errors kept in one `DatasetError::Rows`.
 pub const MAX_ROW_ERRORS: usize = 50;
 
-/// Read and validate a dataset file (`.gz` is decompressed).
-pub fn load_file(path: &Path) -> Result<Dataset, DatasetError> {
-    let source_name = path.display().to_string();
-    let io = |error: std::io::Error| DatasetError::Io {
-        source_name: source_name.clone(),
-        error,
-    };
-    let bytes = std::fs::read(path).map_err(io)?;
-    let is_gz = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-    if is_gz {
-        let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-        flate2::read::GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut out)
-            .map_err(io)?;
-        return parse_bytes(&out, &source_name);
-    }
-    parse_bytes(&bytes, &source_name)
+/// Default of `max_bytes` (the `IMPORT_MAX_MB` variable): the largest dataset text, after
+/// decompression, that is read into memory. The 2,048-episode Changelog corpus is 105 MB.
+pub const DEFAULT_MAX_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Read and validate a dataset file (gzip data is decompressed, every member). Refused without
+/// reading it whole: anything but a regular file, and data over `max_bytes` (after decompression).
+pub fn load_file(path: &Path, max_bytes: u64) -> Result<Dataset, DatasetError> {
+    let bytes = read::read_file(path, max_bytes)?;
+    parse_text(&bytes, &path.display().to_string())
 }
 
 /// Parse and validate dataset bytes; `source_name` names the file in messages.
 ///
-/// Gzip data (by its magic bytes) is decompressed here too.
-pub fn parse_bytes(bytes: &[u8], source_name: &str) -> Result<Dataset, DatasetError> {
-    let bytes = sniff::gunzip_if_needed(bytes, source_name)?;
-    let text = sniff::to_text(&bytes, source_name)?;
+/// Gzip data (by its magic bytes) is decompressed here too, at most `max_bytes` of it.
+pub fn parse_bytes(
+    bytes: &[u8],
+    source_name: &str,
+    max_bytes: u64,
+) -> Result<Dataset, DatasetError> {
+    let bytes = read::inflate_if_needed(bytes, source_name, max_bytes)?;
+    parse_text(&bytes, source_name)
+}
+
+/// Bytes already read (and inflated) → validated dataset.
+fn parse_text(bytes: &[u8], source_name: &str) -> Result<Dataset, DatasetError> {
+    let text = sniff::to_text(bytes, source_name)?;
     let header = sniff::find_header(text, source_name)?;
     rows::parse(text, header, source_name)
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::sniff::{self, HeaderLocation};
+use super::sniff::{self, HeaderLocation, LineCounter};
 use super::{fields, mojibake, pylist, Dataset, DatasetError, Episode, RowError, MAX_ROW_ERRORS};
 
 /// Most `total_words` mismatch warnings listed one by one.
@@ -151,11 +151,10 @@ pub fn parse(text: &str, header: HeaderLocation, source: &str) -> Result<Dataset
     let mut count_mismatches = 0usize;
     let mut row = 0u64;
     let mut last_start: Option<(usize, u64)> = None;
+    let mut lines = LineCounter::new(body.as_bytes(), line_base + 1);
     while read(&mut reader, &mut record)? {
-        let (byte, reader_line) = record
-            .position()
-            .map_or((0, 0), |p| (p.byte() as usize, p.line()));
-        let line = line_base + reader_line;
+        let byte = record.position().map_or(0, |p| p.byte() as usize);
+        let (byte, line) = lines.record_start(byte);
         last_start = Some((byte, line));
         if record.len() == 1 && record.get(0).is_some_and(|f| f.trim().is_empty()) {
             continue; // a whitespace-only line

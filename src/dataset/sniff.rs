@@ -1,8 +1,5 @@
-//! From raw bytes to text and the header's location: gzip, BOM, binary data, UTF-8, page text
+//! From raw bytes to text and the header's location: BOM, binary data, UTF-8, page text
 //! before the header, wrong delimiters.
-
-use std::borrow::Cow;
-use std::io::Read;
 
 use super::DatasetError;
 
@@ -20,21 +17,6 @@ pub const KNOWN_COLUMNS: [&str; 8] = [
 
 /// How many lines may precede the header (page text copied with the CSV).
 const HEADER_SEARCH_LINES: usize = 200;
-
-/// Decompress gzip data (magic `1f 8b`), else borrow the bytes unchanged.
-pub fn gunzip_if_needed<'a>(bytes: &'a [u8], source: &str) -> Result<Cow<'a, [u8]>, DatasetError> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| DatasetError::NotCsv {
-            source_name: source.to_string(),
-            reason: format!("gzip data that cannot be decompressed ({e}); is the file complete?"),
-        })?;
-    Ok(Cow::Owned(out))
-}
 
 /// Validate the bytes as a UTF-8 text file and return the text without its BOM.
 pub fn to_text<'a>(bytes: &'a [u8], source: &str) -> Result<&'a str, DatasetError> {
@@ -201,6 +183,40 @@ pub fn open_quote_line(raw: &[u8]) -> Option<usize> {
         i += 1;
     }
     quoted_since
+}
+
+/// Physical line numbers of records, counted from byte offsets. The csv reader's own line count
+/// lags one behind with CRLF endings: a record's position points at the `\n` of the previous
+/// record's `\r\n`, before it is counted.
+pub struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Offset counted up to, and the physical line there.
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// `first_line`: the physical line of `bytes[0]`.
+    pub fn new(bytes: &'a [u8], first_line: u64) -> Self {
+        LineCounter {
+            bytes,
+            at: 0,
+            line: first_line,
+        }
+    }
+
+    /// Where the record reported at `byte` really starts (after any line ends), and its line.
+    /// Offsets must not decrease between calls.
+    pub fn record_start(&mut self, byte: usize) -> (usize, u64) {
+        let mut start = byte.max(self.at);
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let passed = self.bytes.get(self.at..start).unwrap_or(&[]);
+        self.line += passed.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.at = start;
+        (start, self.line)
+    }
 }
 
 fn not_csv(source: &str, reason: String) -> DatasetError {

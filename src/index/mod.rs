@@ -17,12 +17,13 @@ mod tokenize;
 
 pub use build::{build, Built, TermPostings};
 pub use layout::{EpisodeSpan, Layout};
-pub use score::{rank, Stats, TermQuery, WindowHit};
+pub use score::{postings_intact, rank, Ranked, Stats, TermQuery, WindowHit};
 pub use tokenize::{query_terms, text_terms, Tokenizer};
 
 /// Words per block: half a window (`chunk::WINDOW_WORDS`), one stride (`chunk::STRIDE_WORDS`).
 pub const BLOCK_WORDS: usize = crate::chunk::STRIDE_WORDS;
 /// Stored with the index: an index built under another scheme is rebuilt on open.
-pub const SCHEME: &str = "blocks60-porter2-v1";
+/// v2: zero-width characters and soft hyphens are removed when folding, not word breaks.
+pub const SCHEME: &str = "blocks60-porter2-v2";
 
 const _: () = assert!(crate::chunk::WINDOW_WORDS == 2 * crate::chunk::STRIDE_WORDS);

@@ -19,11 +19,13 @@ fn varint(out: &mut Vec<u8>, mut v: u32) {
     out.push(v as u8);
 }
 
-/// Iterates a postings list; stops (rather than panicking) at a truncated or corrupt end.
+/// Iterates a postings list. At damaged data (a truncated varint, a block that does not
+/// increase, a zero frequency) it stops and `damaged` says so, rather than panicking or going on.
 pub struct Decoder<'a> {
     data: &'a [u8],
     pos: usize,
     block: Option<u32>,
+    damaged: bool,
 }
 
 impl<'a> Decoder<'a> {
@@ -32,12 +34,18 @@ impl<'a> Decoder<'a> {
             data,
             pos: 0,
             block: None,
+            damaged: false,
         }
     }
 
     /// Bytes consumed so far.
     pub fn position(&self) -> usize {
         self.pos
+    }
+
+    /// Whether decoding stopped at damaged data (only meaningful once `next` returned `None`).
+    pub fn damaged(&self) -> bool {
+        self.damaged
     }
 
     fn varint(&mut self) -> Option<u32> {
@@ -52,20 +60,33 @@ impl<'a> Decoder<'a> {
         }
         None
     }
+
+    fn pair(&mut self) -> Option<(u32, u32)> {
+        let delta = self.varint()?;
+        let tf = self.varint()?;
+        let block = match self.block {
+            Some(_) if delta == 0 => return None,
+            Some(b) => b.checked_add(delta)?,
+            None => delta,
+        };
+        if tf == 0 {
+            return None;
+        }
+        self.block = Some(block);
+        Some((block, tf))
+    }
 }
 
 impl Iterator for Decoder<'_> {
     type Item = (u32, u32);
 
     fn next(&mut self) -> Option<(u32, u32)> {
-        let delta = self.varint()?;
-        let tf = self.varint()?;
-        let block = match self.block {
-            Some(b) => b.checked_add(delta)?,
-            None => delta,
-        };
-        self.block = Some(block);
-        Some((block, tf))
+        if self.damaged || self.pos >= self.data.len() {
+            return None;
+        }
+        let pair = self.pair();
+        self.damaged = pair.is_none();
+        pair
     }
 }
 
@@ -82,9 +103,16 @@ mod tests {
             push(&mut out, prev, b, tf);
             prev = Some(b);
         }
-        assert_eq!(Decoder::new(&out).collect::<Vec<_>>(), pairs);
-        let cut = &out[..out.len() - 1];
-        assert_eq!(Decoder::new(cut).count(), 3);
-        assert_eq!(Decoder::new(&[0xff; 9]).count(), 0);
+        let mut d = Decoder::new(&out);
+        assert_eq!(d.by_ref().collect::<Vec<_>>(), pairs);
+        assert!(!d.damaged());
+        let mut cut = Decoder::new(&out[..out.len() - 1]);
+        assert_eq!(cut.by_ref().count(), 3);
+        assert!(cut.damaged());
+        for bad in [&[0xff; 9][..], &[0, 0], &[3, 1, 0, 1]] {
+            let mut d = Decoder::new(bad);
+            assert_eq!(d.by_ref().count(), usize::from(bad.len() == 4), "{bad:?}");
+            assert!(d.damaged(), "{bad:?}");
+        }
     }
 }

@@ -7,7 +7,10 @@
 use indicatif::ProgressBar;
 use sqlx::{Sqlite, Transaction};
 
-use crate::{dataset::Episode, fold::fold};
+use crate::{
+    dataset::Episode,
+    fold::{fold, strip_invisible},
+};
 
 /// Rows per multi-row INSERT for episodes (whole transcripts) and their index rows.
 const EPISODE_BATCH: usize = 100;
@@ -61,11 +64,13 @@ async fn insert_episodes(
         );
         let mut q = sqlx::query(&sql);
         for ((ep, _), id) in batch.iter().zip(ids) {
+            // FTS5's tokenizer would split a word at a zero-width character; queries are folded
+            // without them (`fold`), so the indexed text is too.
             q = q
                 .bind(id)
-                .bind(&ep.title)
-                .bind(ep.summary.as_deref().unwrap_or(""))
-                .bind(ep.questions.join("\n"));
+                .bind(strip_invisible(&ep.title).into_owned())
+                .bind(strip_invisible(ep.summary.as_deref().unwrap_or("")).into_owned())
+                .bind(strip_invisible(&ep.questions.join("\n")).into_owned());
         }
         q.execute(&mut **tx).await?;
         progress.inc(batch.len() as u64);

@@ -93,21 +93,53 @@ impl Store {
         if Store::index_meta(&mut tx).await?.is_some() {
             return Ok(());
         }
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, transcript FROM episodes ORDER BY id")
-                .fetch_all(&mut *tx)
-                .await?;
-        tracing::info!(episodes = rows.len(), "building the passage index");
-        let built = tokio::task::spawn_blocking(move || {
-            let episodes: Vec<(i64, &str)> = rows.iter().map(|(id, t)| (*id, t.as_str())).collect();
-            index::build(&episodes)
-        })
-        .await
-        .map_err(build_failed)?;
-        write_index(&mut tx, &built).await?;
+        rebuild(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
+
+    /// A search found the postings of `term` damaged: rebuild the index from the transcripts,
+    /// unless another connection already has (the row is intact under the write lock).
+    pub async fn repair_index(&self, term: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some(meta) = Store::index_meta(&mut tx).await? {
+            let rows = Store::postings(&mut tx, &[term.to_string()]).await?;
+            let intact = rows.iter().all(|r| {
+                let q = index::TermQuery {
+                    windows: r.windows.try_into().unwrap_or(u32::MAX),
+                    data: &r.data,
+                };
+                index::postings_intact(&meta.layout, &q)
+            });
+            if intact {
+                return Ok(());
+            }
+        }
+        tracing::warn!(
+            term,
+            "the stored passage index is damaged (postings that do not decode); rebuilding it"
+        );
+        rebuild(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Build the index from the stored transcripts and write it (inside the caller's write lock).
+async fn rebuild(tx: &mut Transaction<'_, Sqlite>) -> Result<(), StoreError> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, transcript FROM episodes ORDER BY id")
+            .fetch_all(&mut **tx)
+            .await?;
+    tracing::info!(episodes = rows.len(), "building the passage index");
+    let built = tokio::task::spawn_blocking(move || {
+        let episodes: Vec<(i64, &str)> = rows.iter().map(|(id, t)| (*id, t.as_str())).collect();
+        index::build(&episodes)
+    })
+    .await
+    .map_err(build_failed)?;
+    write_index(tx, &built).await?;
+    Ok(())
 }
 
 /// Build the index of `dataset`, whose episodes get internal ids `first_id`, `first_id + 1` …,

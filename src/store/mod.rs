@@ -4,6 +4,7 @@ mod bulk;
 mod episodes;
 mod index;
 mod log;
+mod migrate;
 mod recorder;
 mod reload;
 mod search;
@@ -44,7 +45,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open (creating if missing) in WAL mode and apply the embedded migrations.
+    /// Open (creating if missing) in WAL mode and apply the embedded migrations (safe when
+    /// several processes open a new database at once).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let open_err = |error| StoreError::Open {
             url: url.to_string(),
@@ -56,16 +58,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .pragma("cache_size", "-16000");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            .connect_with(options)
-            .await
-            .map_err(open_err)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
+        let pool = connect(options).await.map_err(open_err)?;
+        migrate::run(&pool)
             .await
             .map_err(|error| StoreError::Migrate {
                 url: url.to_string(),
@@ -103,6 +99,40 @@ impl Store {
         }
         self.pool.close().await;
     }
+}
+
+/// The pool, with its first connection. Switching a new database to WAL needs an exclusive lock
+/// that SQLite may refuse at once ("database is locked") instead of calling the busy handler,
+/// when another process opens the same new file at the same moment: retried within the busy
+/// timeout.
+async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let result = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await;
+        match result {
+            Err(sqlx::Error::Database(e))
+                if is_busy(e.code().as_deref())
+                    && tokio::time::Instant::now() + pause < deadline =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SQLITE_BUSY, or one of its extended codes.
+fn is_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 5)
 }
 
 /// Current UTC time as RFC 3339, computed by SQLite so the crate needs no date library.

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::support::DATASET;
 
-fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// Run the built binary in `dir` (its own database there), with `env` on top of a clean one.
+pub(crate) fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdbot"));
     cmd.args(args)
         .current_dir(dir.path()) // no stray .env from the developer's checkout
@@ -189,4 +190,148 @@ fn bad_import_and_bad_config_fail_clearly() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("CONTEXT_TOKENS"));
     let o = gdbot(&dir, &["import", "--dry-run"], &[]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("would import 3 episodes"));
+}
+
+#[test]
+fn search_finds_passages_on_a_one_episode_dataset() {
+    // One short episode (240 words, 3 windows) that says "diffusion" in each window: a term in
+    // half the windows or more has BM25 idf <= 0, and was dropped.
+    let dir = tempfile::tempdir().unwrap();
+    let mut words: Vec<String> = (0..240).map(|i| format!("word{i}")).collect();
+    for at in [30, 100, 200] {
+        words[at] = "diffusion".into();
+    }
+    let one = dir.path().join("one.csv");
+    std::fs::write(
+        &one,
+        format!(
+            "title,url,transcript\nA short one,https://example.org/short,{}\n",
+            words.join(" ")
+        ),
+    )
+    .unwrap();
+    let o = gdbot(&dir, &["import", one.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = stdout_json(&gdbot(&dir, &["search", "diffusion", "--json"], &[]));
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{v}");
+    assert!(
+        hits.iter()
+            .all(|h| h["text"].as_str().unwrap().contains("diffusion")),
+        "{v}"
+    );
+}
+
+#[test]
+fn episode_refuses_a_query_with_nothing_to_look_up() {
+    let dir = tempfile::tempdir().unwrap();
+    for q in ["", "?!", "*", "  ", "\u{200B}"] {
+        let o = gdbot(&dir, &["episode", "--", q], &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{q:?}: {err}");
+        assert!(err.contains("nothing to look up"), "{q:?}: {err}");
+        assert!(o.stdout.is_empty(), "{q:?}");
+    }
+}
+
+#[test]
+fn zero_width_characters_inside_a_word_still_match() {
+    let dir = tempfile::tempdir().unwrap();
+    // soft hyphen and zero-width space inside the guest's name
+    let v = stdout_json(&gdbot(
+        &dir,
+        &["episode", "Jer\u{200B}emy How\u{00AD}ard", "--json"],
+        &[],
+    ));
+    assert_eq!(v["episode_id"], "HhGOGuJY1Wk");
+    let v = stdout_json(&gdbot(
+        &dir,
+        &["search", "diffu\u{200D}sion", "--k", "1", "--json"],
+        &[],
+    ));
+    assert_eq!(v["hits"][0]["episode_id"], "HhGOGuJY1Wk", "{v}");
+}
+
+#[test]
+fn database_urls_without_a_file_stop_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["sqlite://", "sqlite:", "sqlite::memory:"] {
+        let o = gdbot(&dir, &["episodes"], &[("DATABASE_URL", url)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{url}: {err}");
+        assert!(err.contains("DATABASE_URL"), "{url}: {err}");
+        assert!(o.stdout.is_empty(), "{url}");
+    }
+}
+
+/// `gdbot search diffusion | head -1`: the reader is gone before the output is written.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(gdbot(&dir, &["episodes"], &[]).status.success()); // first-use import done
+    for args in [
+        &["search", "diffusion"][..],
+        &["search", "diffusion", "--json"],
+        &["episodes"],
+        &["episode", "Jeremy"],
+        &["ask", "What is diffusion?"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gdbot"))
+            .args(args)
+            .current_dir(dir.path())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/cli.db", dir.path().display()),
+            )
+            .env("DATASET_PATH", DATASET)
+            .env("RUST_LOG", "error")
+            .env_remove("OPENAI_API_KEY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // close the read end at once
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("panicked") && err.is_empty(),
+            "{args:?}: {err}"
+        );
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
+    }
+}
+
+/// RUST_LOG is validated like every variable, and one in `.env` counts.
+#[test]
+fn rust_log_is_validated_and_read_from_dot_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = gdbot(&dir, &["episodes"], &[("RUST_LOG", "gdbot=verbose")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("RUST_LOG") && err.contains("gdbot=verbose"),
+        "{err}"
+    );
+    let without_env_log = |dot_env: &str| {
+        std::fs::write(dir.path().join(".env"), dot_env).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_gdbot"))
+            .arg("episodes")
+            .current_dir(dir.path())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/cli.db", dir.path().display()),
+            )
+            .env("DATASET_PATH", DATASET)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    let o = without_env_log("RUST_LOG=gdbot=loud\n");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("RUST_LOG"), "{err}");
+    let o = without_env_log("RUST_LOG=gdbot=debug\n");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("DEBUG"), "the .env filter is in force: {err}");
 }

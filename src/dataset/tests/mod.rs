@@ -1,9 +1,10 @@
 //! Whole-file tests of `parse_bytes` / `load_file`: the shipped dataset and accepted variations;
-//! rejections live in `reject.rs`. (pylist, mojibake and fields have their
+//! rejections live in `reject.rs`, gzip members and size limits in `read.rs`. (pylist, mojibake and fields have their
 //! own unit tests.)
 
 use super::*;
 
+mod read;
 mod reject;
 
 const HEADER: &str = ",title,url,length,publish_date,transcript,total_words,summary,questions\n";
@@ -13,7 +14,7 @@ fn row(index: usize, title: &str, url: &str) -> String {
 }
 
 fn parse(text: &str) -> Result<Dataset, DatasetError> {
-    parse_bytes(text.as_bytes(), "test.csv")
+    parse_bytes(text.as_bytes(), "test.csv", DEFAULT_MAX_BYTES)
 }
 
 fn ok(text: &str) -> Dataset {
@@ -28,7 +29,7 @@ fn err(text: &str) -> DatasetError {
 }
 
 fn err_bytes(bytes: &[u8]) -> DatasetError {
-    match parse_bytes(bytes, "test.csv") {
+    match parse_bytes(bytes, "test.csv", DEFAULT_MAX_BYTES) {
         Ok(ds) => panic!("expected an error, got {} episodes", ds.episodes.len()),
         Err(e) => e,
     }
@@ -57,7 +58,7 @@ fn dataset_path() -> String {
 
 #[test]
 fn real_dataset_parses_and_is_repaired() {
-    let ds = match load_file(Path::new(&dataset_path())) {
+    let ds = match load_file(Path::new(&dataset_path()), DEFAULT_MAX_BYTES) {
         Ok(ds) => ds,
         Err(e) => panic!("{e}"),
     };
@@ -109,7 +110,7 @@ fn repair_keeps_word_counts_of_real_transcripts() {
         );
     }
     assert_eq!(raw_counts.len(), 3);
-    let ds = parse_bytes(&bytes, "d").unwrap_or_default();
+    let ds = parse_bytes(&bytes, "d", DEFAULT_MAX_BYTES).unwrap_or_default();
     let parsed: Vec<i64> = ds.episodes.iter().map(|e| e.total_words).collect();
     assert_eq!(parsed, raw_counts);
 }
@@ -117,11 +118,11 @@ fn repair_keeps_word_counts_of_real_transcripts() {
 #[test]
 fn page_copy_skips_page_text() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/page_copy.csv.txt");
-    let ds = match load_file(Path::new(path)) {
+    let ds = match load_file(Path::new(path), DEFAULT_MAX_BYTES) {
         Ok(ds) => ds,
         Err(e) => panic!("{e}"),
     };
-    let plain = load_file(Path::new(&dataset_path())).unwrap_or_default();
+    let plain = load_file(Path::new(&dataset_path()), DEFAULT_MAX_BYTES).unwrap_or_default();
     assert_eq!(ds.episodes, plain.episodes);
     assert_eq!(ds.episodes.len(), 3);
     assert!(
@@ -152,14 +153,14 @@ fn gzip_files_load() {
     let text = format!("{HEADER}{}", row(0, "T", "https://youtu.be/abc"));
     gz.write_all(text.as_bytes()).unwrap_or_default();
     std::fs::write(&path, gz.finish().unwrap_or_default()).unwrap_or_default();
-    let ds = load_file(&path).unwrap_or_default();
+    let ds = load_file(&path, DEFAULT_MAX_BYTES).unwrap_or_default();
     assert_eq!(ds.episodes.len(), 1);
     assert_eq!(ds.episodes[0].episode_id, "abc");
 }
 
 #[test]
 fn missing_file_is_an_io_error_naming_the_path() {
-    let e = load_file(Path::new("/nonexistent/dir/data.csv")).err();
+    let e = load_file(Path::new("/nonexistent/dir/data.csv"), DEFAULT_MAX_BYTES).err();
     let msg = e.map(|e| e.to_string()).unwrap_or_default();
     assert!(
         msg.contains("/nonexistent/dir/data.csv") && msg.contains("cannot read"),

@@ -244,3 +244,20 @@ fn header_without_rows() {
         );
     }
 }
+
+#[test]
+fn crlf_files_report_physical_lines() {
+    // Row 2 (physical line 3) has an empty title; a multi-line quoted field in row 3 pushes row 4 to
+    // line 6. The same file with LF endings gives the same lines.
+    let text = format!(
+        "{HEADER}{}0,,https://a.org/2,1,,x,1,,\n{}{}",
+        row(0, "T", "https://a.org/1"),
+        "2,T2,https://a.org/3,1,,\"two\nlines\",2,,\n",
+        "3,,https://a.org/4,1,,x,1,,\n"
+    );
+    for text in [text.clone(), text.replace('\n', "\r\n")] {
+        let errors = row_errors(&text);
+        let at: Vec<(u64, u64)> = errors.iter().map(|e| (e.line, e.row)).collect();
+        assert_eq!(at, [(3, 2), (6, 4)], "{:?}", text.contains('\r'));
+    }
+}

@@ -1,0 +1,49 @@
+//! Schema migrations, safe when several processes open a new or old-schema database at once.
+//!
+//! sqlx's migration lock does nothing on SQLite, so two first opens both ran migration 1
+//! ("table episodes already exists") or collided on migration 2 ("database is locked"). Here the
+//! whole run is one `BEGIN IMMEDIATE` transaction (the database's single write lock, waited for
+//! through the busy timeout) in which sqlx checks again what is applied, so the second process
+//! finds the work done; each migration runs in a savepoint inside it. An up-to-date database is
+//! recognised with a read, without taking the lock.
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::SqlitePool;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Apply the embedded migrations that `pool`'s database lacks.
+pub async fn run(pool: &SqlitePool) -> Result<(), MigrateError> {
+    if up_to_date(pool).await? {
+        return Ok(());
+    }
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    MIGRATOR.run_direct(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every embedded migration is recorded as applied, with the same checksum, and nothing else is.
+/// Anything else (including a damaged record) goes to the locked run, which reports it.
+async fn up_to_date(pool: &SqlitePool) -> Result<bool, MigrateError> {
+    let has_table: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+    )
+    .fetch_one(pool)
+    .await?;
+    if !has_table {
+        return Ok(false);
+    }
+    let applied: Vec<(i64, Vec<u8>, bool)> =
+        sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(pool)
+            .await?;
+    let wanted: Vec<_> = MIGRATOR
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .collect();
+    Ok(applied.len() == wanted.len()
+        && applied.iter().zip(&wanted).all(|((version, sum, ok), m)| {
+            *ok && *version == m.version && sum.as_slice() == &*m.checksum
+        }))
+}

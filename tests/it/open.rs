@@ -1,0 +1,181 @@
+//! Opening and keeping a database usable: damaged postings are rebuilt, and first opens of a new
+//! or old-schema database are safe when several processes race.
+
+use std::str::FromStr;
+
+use gdbot::{store::Store, App};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
+
+use crate::support::{app_with_dataset, config};
+
+/// A postings blob damaged on disk is noticed by the next search that reads it (a warning), the
+/// index is rebuilt from the transcripts, and the search finds what it found before.
+#[tokio::test]
+async fn damaged_postings_are_rebuilt_and_found_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_dataset(&dir, &[]).await;
+    let before = app.store.dump().await.unwrap();
+    let search = |app: App| async move {
+        gdbot::retrieve::search(&app.store, "Runway", &Default::default())
+            .await
+            .unwrap()
+            .hits
+    };
+    let hits = search(app.clone()).await;
+    assert!(!hits.is_empty());
+    let mut app = app;
+    for damage in [
+        "UPDATE postings SET data = x'ff' WHERE term = 'runway'",
+        "UPDATE postings SET data = substr(data, 1, length(data) / 2) WHERE term = 'runway'",
+        "UPDATE postings SET data = zeroblob(length(data)) WHERE term = 'runway'",
+    ] {
+        let changed = sqlx::query(damage)
+            .execute(app.store.pool())
+            .await
+            .unwrap()
+            .rows_affected();
+        assert_eq!(changed, 1, "{damage}");
+        app.store.close().await;
+        let reopened = App::open(config(&dir, &[])).await.unwrap();
+        assert_eq!(search(reopened.clone()).await, hits, "{damage}");
+        assert_eq!(reopened.store.dump().await.unwrap(), before, "{damage}");
+        app = reopened;
+    }
+}
+
+/// `n` opens of `url` at once, each on its own thread and runtime with its own pool (as separate
+/// processes would be), released together by a barrier.
+fn open_at_once(url: &str, n: usize) -> Vec<Result<(i64, usize), String>> {
+    let start = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (url, start) = (url.to_string(), start.clone());
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                start.wait();
+                rt.block_on(async {
+                    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+                    let episodes = store.episode_count().await.map_err(|e| e.to_string())?;
+                    let found = gdbot::retrieve::search(&store, "diffusion", &Default::default())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    store.close().await;
+                    Ok((episodes, found.hits.len()))
+                })
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// (episodes, passages found for "diffusion") per open; panics naming the first failure.
+fn all_opened(results: Vec<Result<(i64, usize), String>>, what: &str) -> Vec<(i64, usize)> {
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("{what}: {e}")))
+        .collect()
+}
+
+#[test]
+fn concurrent_first_opens_of_a_new_database_all_succeed() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/new.db", dir.path().display());
+        let opened = all_opened(open_at_once(&url, 6), &format!("round {round}"));
+        assert!(opened.iter().all(|&o| o == (0, 0)), "{opened:?}");
+    }
+}
+
+/// A database with only the first migration applied (a gdbot from before the block index) and
+/// three episodes in it.
+async fn old_schema_database(dir: &tempfile::TempDir) -> String {
+    let only_first = dir.path().join("migrations");
+    std::fs::create_dir(&only_first).unwrap();
+    let first = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/0001_initial.sql");
+    std::fs::copy(first, only_first.join("0001_initial.sql")).unwrap();
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal);
+    let pool = SqlitePool::connect_with(options).await.unwrap();
+    Migrator::new(only_first.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    let words = "diffusion models denoise images step by step ".repeat(40);
+    for i in 0..3 {
+        sqlx::query(
+            "INSERT INTO episodes (episode_id, url, title, total_words, transcript, search_title, content_hash)
+             VALUES (?, ?, ?, ?, ?, ?, 'old')",
+        )
+        .bind(format!("ep{i}"))
+        .bind(format!("https://example.org/{i}"))
+        .bind(format!("Episode {i}"))
+        .bind(words.split_whitespace().count() as i64)
+        .bind(&words)
+        .bind(format!("episode {i}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_opens_upgrading_an_old_schema_all_succeed() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = old_schema_database(&dir).await;
+        let opened = tokio::task::spawn_blocking(move || open_at_once(&url, 6))
+            .await
+            .unwrap();
+        let opened = all_opened(opened, &format!("round {round}"));
+        // every open sees the three episodes and the index built from them
+        assert!(
+            opened.iter().all(|&(eps, hits)| eps == 3 && hits > 0),
+            "{opened:?}"
+        );
+    }
+}
+
+/// The same race between processes: `gdbot episodes` four times at once on a new database and on
+/// an old-schema one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_processes_open_new_and_old_databases() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let old = old_schema_database(&dir).await;
+        for url in [format!("sqlite://{}/new.db", dir.path().display()), old] {
+            let children: Vec<_> = (0..4)
+                .map(|_| {
+                    std::process::Command::new(env!("CARGO_BIN_EXE_gdbot"))
+                        .arg("episodes")
+                        .current_dir(dir.path())
+                        .env("DATABASE_URL", &url)
+                        .env("DATASET_PATH", crate::support::DATASET)
+                        .env("RUST_LOG", "error")
+                        .stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::piped())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            for c in children {
+                let o = c.wait_with_output().unwrap();
+                assert!(
+                    o.status.success(),
+                    "round {round}, {url}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+        }
+    }
+}
