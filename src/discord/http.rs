@@ -24,7 +24,7 @@ use super::render;
 /// Why the REST client could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("DISCORD_API_BASE={0:?}: must be https://IP:PORT (a local fake Discord serving TLS; tests only)")]
+    #[error("DISCORD_API_BASE={0:?}: must be https://127.0.0.1:PORT (a loopback address: a local fake Discord serving TLS; tests only)")]
     ApiBase(String),
     #[error("could not build the HTTP client: {0}")]
     Client(String),
@@ -90,6 +90,10 @@ fn fake_address(base: &str) -> Result<SocketAddr, SetupError> {
         .trim_end_matches(']')
         .parse()
         .map_err(|_| bad())?;
+    // Certificates are not verified for the fake: never let that reach past this machine.
+    if !ip.is_loopback() {
+        return Err(bad());
+    }
     Ok(SocketAddr::new(ip, url.port().unwrap_or(443)))
 }
 
@@ -103,11 +107,14 @@ mod tests {
             fake_address("https://127.0.0.1:8443").ok(),
             Some("127.0.0.1:8443".parse().unwrap())
         );
+        assert!(fake_address("https://[::1]:8443").is_ok());
         for bad in [
             "http://127.0.0.1:8443",
             "https://localhost:8443",
             "https://127.0.0.1:8443/api",
             "127.0.0.1:8443",
+            "https://10.0.0.7:8443",
+            "https://[2001:db8::1]:8443",
         ] {
             assert!(fake_address(bad).is_err(), "{bad} accepted");
         }
