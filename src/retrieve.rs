@@ -10,8 +10,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-pub(crate) use query::crude_stem;
-pub use query::{fts_query, query_terms};
+pub use query::{content_words, fts_query};
 
 use crate::{
     chunk, cite,
@@ -153,15 +152,15 @@ async fn search_once(
     options: &SearchOptions,
     may_repair: bool,
 ) -> Result<Option<SearchResult>, RetrieveError> {
-    let terms = query_terms(question);
-    let Some(expr) = fts_query(&terms) else {
+    let words = content_words(question);
+    let Some(expr) = fts_query(&words) else {
         return Ok(Some(SearchResult {
             hits: Vec::new(),
             coverage: 0.0,
         }));
     };
     let t = options.tuning;
-    let stems = index::query_terms(&terms);
+    let terms = index::index_terms(&words);
     let mut tx = store.begin_read().await?;
     let episode = match &options.episode {
         None => None,
@@ -177,7 +176,7 @@ async fn search_once(
             coverage: 0.0,
         }));
     };
-    let mut unique = stems.clone();
+    let mut unique = terms.clone();
     unique.sort();
     unique.dedup();
     let stored = Store::postings(&mut tx, &unique).await?;
@@ -250,7 +249,7 @@ async fn search_once(
         .map(|s| (s.term.as_str(), s.windows as f64))
         .collect();
     let total = meta.stats.windows as f64;
-    let weights: Vec<f64> = stems
+    let weights: Vec<f64> = terms
         .iter()
         .map(|s| {
             let n = windows_with.get(s.as_str()).copied().unwrap_or(0.0);
@@ -258,7 +257,7 @@ async fn search_once(
         })
         .collect();
     let coverage = query::coverage(
-        &stems,
+        &terms,
         &weights,
         hits.iter().take(3).map(|h| h.text.as_str()),
     );
