@@ -1,21 +1,34 @@
-//! Question (+ optional episode) → ranked passages.
+//! Question (+ optional episode) → ranked passages, and how much of the question they cover.
 //!
-//! Lexical retrieval in SQLite FTS5, fused with episode-level evidence: passage BM25, the BM25 of
-//! neighbouring windows (questions are about a stretch of conversation, not one window), the
-//! strength of the whole episode's matches, and its title/summary/questions.
+//! One vocabulary throughout: a question's content words (`query::content_words`) become the
+//! index's terms (`index::index_terms`, the Snowball stems the passage index is keyed by), and
+//! ranking, the coverage check and extractive answers all compare those terms.
+//!
+//! 1. `index::rank` scores every 120-word window (two adjacent 60-word blocks, see `index`) with
+//!    exact BM25 and keeps the best `Tuning::pool`.
+//! 2. `fuse` adds episode evidence to each window's score: its episode's best windows, and the
+//!    episode's FTS5 BM25 over title, summary and generated questions (`Store::search_episodes`,
+//!    queried with the content words, each quoted by `fts_query`).
+//! 3. The best non-overlapping windows become `Hit`s: text sliced from the transcript, ≈time and
+//!    link (`cite`). `coverage` is the rarity-weighted share of the question's terms found in the
+//!    best three; `answer` turns the question away below `answer::MIN_COVERAGE`.
+//!
+//! Everything is read in one read transaction, so a concurrent reload is seen whole or not at
+//! all. README "How answers are found" and "Retrieval quality" have the reasons and numbers.
 
+mod fuse;
 mod query;
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
-pub(crate) use query::crude_stem;
-pub use query::{fts_query, query_terms};
+pub use fuse::Tuning;
+pub use query::{content_words, fts_query};
 
 use crate::{
     chunk, cite,
-    index::{self, TermQuery, WindowHit},
+    index::{self, TermQuery},
     store::{Store, StoreError},
 };
 
@@ -27,7 +40,7 @@ pub enum RetrieveError {
     Store(#[from] StoreError),
 }
 
-/// One ranked passage, as printed by `gdbot search --json` (DESIGN.md contract).
+/// One ranked passage; its serialized fields are what `gdbot search --json` prints per passage.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Hit {
     pub url: String,
@@ -63,68 +76,12 @@ impl Default for SearchOptions {
     }
 }
 
-/// Fusion weights, chosen with `gdbot eval` (see README "Retrieval quality").
-#[derive(Debug, Clone, Copy)]
-pub struct Tuning {
-    /// Passages fetched from FTS5 before fusion.
-    pub pool: usize,
-    /// Weight of the best neighbouring window's score.
-    pub neighbour: f64,
-    /// Weight of the episode's aggregate passage evidence.
-    pub episode_passages: f64,
-    /// Weight of the episode's title/summary/questions match.
-    pub episode_text: f64,
-    /// How many of an episode's best passages make its aggregate.
-    pub top_per_episode: usize,
-    /// BM25 column weights for title, summary, questions.
-    pub columns: [f64; 3],
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Tuning {
-            pool: 1000,
-            neighbour: 0.0,
-            episode_passages: 0.5,
-            episode_text: 0.5,
-            top_per_episode: 3,
-            columns: [2.0, 1.0, 1.0],
-        }
-    }
-}
-
-impl Tuning {
-    /// Override fields from `name=value,…` (for `gdbot eval --tune` experiments).
-    pub fn apply(mut self, spec: &str) -> Result<Self, String> {
-        for kv in spec.split(',').filter(|s| !s.trim().is_empty()) {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| format!("`{kv}`: expected name=value"))?;
-            let v: f64 = v
-                .trim()
-                .parse()
-                .map_err(|_| format!("`{kv}`: value is not a number"))?;
-            match k.trim() {
-                "pool" => self.pool = v as usize,
-                "neighbour" => self.neighbour = v,
-                "episode_passages" => self.episode_passages = v,
-                "episode_text" => self.episode_text = v,
-                "top_per_episode" => self.top_per_episode = v as usize,
-                "title" => self.columns[0] = v,
-                "summary" => self.columns[1] = v,
-                "questions" => self.columns[2] = v,
-                other => return Err(format!("unknown tuning parameter `{other}`")),
-            }
-        }
-        Ok(self)
-    }
-}
-
 /// Ranked passages plus how sure retrieval is that they answer the question.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SearchResult {
     pub hits: Vec<Hit>,
-    /// Share of the question's content words found in the best passages (0–1).
+    /// Share of the question's index terms, weighted by rarity, found in the best three
+    /// passages (0–1).
     pub coverage: f64,
 }
 
@@ -140,10 +97,7 @@ pub async fn search(
     }
     Ok(search_once(store, question, options, false)
         .await?
-        .unwrap_or(SearchResult {
-            hits: Vec::new(),
-            coverage: 0.0,
-        }))
+        .unwrap_or_default())
 }
 
 /// `None` when damaged postings were found and the index rebuilt (only with `may_repair`).
@@ -153,15 +107,12 @@ async fn search_once(
     options: &SearchOptions,
     may_repair: bool,
 ) -> Result<Option<SearchResult>, RetrieveError> {
-    let terms = query_terms(question);
-    let Some(expr) = fts_query(&terms) else {
-        return Ok(Some(SearchResult {
-            hits: Vec::new(),
-            coverage: 0.0,
-        }));
+    let words = content_words(question);
+    let Some(expr) = fts_query(&words) else {
+        return Ok(Some(SearchResult::default()));
     };
     let t = options.tuning;
-    let stems = index::query_terms(&terms);
+    let terms = index::index_terms(&words);
     let mut tx = store.begin_read().await?;
     let episode = match &options.episode {
         None => None,
@@ -172,12 +123,9 @@ async fn search_once(
         ),
     };
     let Some(meta) = Store::index_meta(&mut tx).await? else {
-        return Ok(Some(SearchResult {
-            hits: Vec::new(),
-            coverage: 0.0,
-        }));
+        return Ok(Some(SearchResult::default()));
     };
-    let mut unique = stems.clone();
+    let mut unique = terms.clone();
     unique.sort();
     unique.dedup();
     let stored = Store::postings(&mut tx, &unique).await?;
@@ -210,8 +158,8 @@ async fn search_once(
     } else {
         Vec::new()
     };
-    let ranked = fuse(&passages, &episode_hits, &t);
-    let chosen = pick_non_overlapping(ranked, options.k);
+    let ranked = fuse::fuse(&passages, &episode_hits, &t);
+    let chosen = fuse::pick_non_overlapping(ranked, options.k);
     let episode_ids: Vec<i64> = chosen.iter().map(|(p, _)| p.episode).collect();
     let texts = Store::passage_texts(&mut tx, &episode_ids).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -250,7 +198,7 @@ async fn search_once(
         .map(|s| (s.term.as_str(), s.windows as f64))
         .collect();
     let total = meta.stats.windows as f64;
-    let weights: Vec<f64> = stems
+    let weights: Vec<f64> = terms
         .iter()
         .map(|s| {
             let n = windows_with.get(s.as_str()).copied().unwrap_or(0.0);
@@ -258,80 +206,9 @@ async fn search_once(
         })
         .collect();
     let coverage = query::coverage(
-        &stems,
+        &terms,
         &weights,
         hits.iter().take(3).map(|h| h.text.as_str()),
     );
     Ok(Some(SearchResult { hits, coverage }))
-}
-
-/// Combine passage, neighbour and episode evidence into one score per passage, best first.
-fn fuse<'a>(
-    passages: &'a [WindowHit],
-    episodes: &[crate::store::EpisodeHit],
-    t: &Tuning,
-) -> Vec<(&'a WindowHit, f64)> {
-    let Some(max_p) = passages.iter().map(|p| p.score).reduce(f64::max) else {
-        return Vec::new();
-    };
-    let max_p = max_p.max(1e-9);
-    let by_pos: HashMap<(i64, u32), f64> = passages
-        .iter()
-        .map(|p| ((p.episode, p.start_word), p.score))
-        .collect();
-    // Episode evidence from its best passages.
-    let mut per_episode: HashMap<i64, Vec<f64>> = HashMap::new();
-    for p in passages {
-        per_episode.entry(p.episode).or_default().push(p.score);
-    }
-    let agg: HashMap<i64, f64> = per_episode
-        .into_iter()
-        .map(|(e, mut s)| {
-            s.sort_by(|a, b| b.total_cmp(a));
-            (e, s.iter().take(t.top_per_episode).sum::<f64>())
-        })
-        .collect();
-    let max_agg = agg.values().copied().fold(1e-9, f64::max);
-    let max_doc = episodes.iter().map(|e| e.score).fold(1e-9, f64::max);
-    let doc: HashMap<i64, f64> = episodes
-        .iter()
-        .map(|e| (e.episode, e.score / max_doc))
-        .collect();
-    let stride = chunk::STRIDE_WORDS as u32;
-    let mut out: Vec<(&WindowHit, f64)> = passages
-        .iter()
-        .map(|p| {
-            let prev = by_pos
-                .get(&(p.episode, p.start_word.wrapping_sub(stride)))
-                .copied()
-                .unwrap_or(0.0);
-            let next = by_pos
-                .get(&(p.episode, p.start_word + stride))
-                .copied()
-                .unwrap_or(0.0);
-            let local = (p.score + t.neighbour * prev.max(next)) / max_p;
-            let ep = t.episode_passages * agg.get(&p.episode).copied().unwrap_or(0.0) / max_agg
-                + t.episode_text * doc.get(&p.episode).copied().unwrap_or(0.0);
-            (p, local + ep)
-        })
-        .collect();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
-    out
-}
-
-/// Best `k` passages that do not overlap one another (overlap wastes the prompt budget).
-fn pick_non_overlapping(ranked: Vec<(&WindowHit, f64)>, k: usize) -> Vec<(WindowHit, f64)> {
-    let mut chosen: Vec<(WindowHit, f64)> = Vec::with_capacity(k);
-    for (p, s) in ranked {
-        if chosen.len() >= k {
-            break;
-        }
-        let overlaps = chosen.iter().any(|(c, _)| {
-            c.episode == p.episode && c.start_word < p.end_word && p.start_word < c.end_word
-        });
-        if !overlaps {
-            chosen.push((p.clone(), s));
-        }
-    }
-    chosen
 }

@@ -2,8 +2,8 @@
 //! quoted verbatim with their citation labels, and labelled as excerpts, not generated text.
 
 use crate::{
-    cite,
-    retrieve::{crude_stem, query_terms, Hit},
+    cite, index,
+    retrieve::{content_words, Hit},
 };
 
 /// Most sentences quoted in one answer.
@@ -16,24 +16,22 @@ pub const EXCERPT_HEADER: &str =
 
 /// Quote the best sentences of `hits` for `question`, each followed by its label `[n]`.
 pub fn excerpts(question: &str, hits: &[Hit]) -> String {
-    let terms = query_terms(question);
-    let stems: Vec<&str> = terms.iter().map(|t| crude_stem(t)).collect();
+    // Words are compared as the index compares them (the stems retrieval ranked and checked).
+    let terms = index::index_terms(&content_words(question));
     let mut scored: Vec<(f64, usize, usize, &str)> = Vec::new(); // (score, passage, order, sentence)
     for (pi, h) in hits.iter().enumerate().take(4) {
         for (si, s) in sentences(&h.text).into_iter().enumerate() {
-            let words: Vec<String> = crate::fold::fold(s).split(' ').map(String::from).collect();
-            if words.len() < 5 {
+            let words = crate::fold::fold(s).split(' ').count();
+            if words < 5 {
                 continue;
             }
-            let matched = stems
-                .iter()
-                .filter(|st| words.iter().any(|w| w.starts_with(**st)))
-                .count();
+            let held = index::text_terms(s);
+            let matched = terms.iter().filter(|t| held.contains(*t)).count();
             if matched == 0 {
                 continue;
             }
             // favour matches, earlier passages, and sentences that are neither tiny nor huge
-            let score = matched as f64 - pi as f64 * 0.3 - (words.len() as f64 / 80.0);
+            let score = matched as f64 - pi as f64 * 0.3 - (words as f64 / 80.0);
             scored.push((score, pi, si, s));
         }
     }
@@ -131,6 +129,20 @@ mod tests {
         );
         assert!(a.contains("[2]"), "{a}");
         assert!(!a.contains("lunch"), "{a}");
+    }
+
+    #[test]
+    fn sentences_match_words_as_the_index_does() {
+        // "studies" and "study" share the index stem "studi" (a prefix match would miss them).
+        let hits = [hit(
+            "Nothing here at all today, my friends. One study found that noise helps a lot.",
+        )];
+        let a = excerpts("What did the studies find?", &hits);
+        assert!(
+            a.contains("“One study found that noise helps a lot.” [1]"),
+            "{a}"
+        );
+        assert!(!a.contains("friends"), "{a}");
     }
 
     #[test]

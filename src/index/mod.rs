@@ -18,7 +18,7 @@ mod tokenize;
 pub use build::{build, Built, TermPostings};
 pub use layout::{EpisodeSpan, Layout};
 pub use score::{postings_intact, rank, Ranked, Stats, TermQuery, WindowHit};
-pub use tokenize::{query_terms, text_terms, Tokenizer};
+pub use tokenize::{index_terms, text_terms, Tokenizer};
 
 /// Words per block: half a window (`chunk::WINDOW_WORDS`), one stride (`chunk::STRIDE_WORDS`).
 pub const BLOCK_WORDS: usize = crate::chunk::STRIDE_WORDS;

@@ -91,9 +91,9 @@ impl Tokenizer {
     }
 }
 
-/// The index term of each of a question's content words (already folded and split by
-/// `retrieve::query_terms`, so each is one token), in order.
-pub fn query_terms(words: &[String]) -> Vec<String> {
+/// The index term of each of a question's content words (`retrieve::content_words`: already
+/// folded and split, so each is one token), in order: what the index's postings are keyed by.
+pub fn index_terms(words: &[String]) -> Vec<String> {
     let stemmer = Stemmer::create(Algorithm::English);
     words
         .iter()
@@ -101,7 +101,8 @@ pub fn query_terms(words: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The index terms of a text (any text: folded and split here), as a set.
+/// The index terms of a text (any text: folded and split here, tokens the index would skip left
+/// out), as a set: what a passage or sentence holds, compared with `index_terms` of a question.
 pub fn text_terms(text: &str) -> std::collections::HashSet<String> {
     let stemmer = Stemmer::create(Algorithm::English);
     fold(text)
@@ -131,10 +132,17 @@ mod tests {
             terms_of("Training TRAINED models, don't Cristóbal's DALL·E"),
             ["train", "train", "model", "don", "t", "cristob", "s", "dall", "e"]
         );
-        let q = query_terms(&crate::retrieve::query_terms(
+        let q = index_terms(&crate::retrieve::content_words(
             "training models Cristóbal trains",
         ));
         assert_eq!(q, ["train", "model", "cristob", "train"]);
+        let t = text_terms("Training TRAINED models, don't Cristóbal's DALL·E");
+        let mut t: Vec<_> = t.into_iter().collect();
+        t.sort();
+        assert_eq!(
+            t,
+            ["cristob", "dall", "don", "e", "model", "s", "t", "train"]
+        );
     }
 
     #[test]

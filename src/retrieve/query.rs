@@ -1,5 +1,6 @@
-//! The one sanitizer between user text and FTS5 MATCH: only quoted alphanumeric terms get through,
-//! so quotes, `*`, `-`, `NEAR`, `AND`, parentheses or emoji can never change the query's syntax.
+//! A question's words: its content words, the one sanitizer between user text and FTS5 MATCH
+//! (only quoted alphanumeric terms get through, so quotes, `*`, `-`, `NEAR`, `AND`, parentheses or
+//! emoji can never change the query's syntax), and how much of it the best passages cover.
 
 use crate::fold::fold;
 
@@ -7,8 +8,11 @@ use crate::fold::fold;
 const MAX_TERMS: usize = 32;
 const MAX_TERM_CHARS: usize = 40;
 
-/// Content words of `text`: folded, stop words and duplicates removed, in order.
-pub fn query_terms(text: &str) -> Vec<String> {
+/// Content words of `text`: folded (`fold`), stop words, single letters, words over
+/// `MAX_TERM_CHARS` and duplicates removed, at most `MAX_TERMS`, in order. They go into the FTS5
+/// query as they are; `index::index_terms` turns them into the index's stems for everything else
+/// (passage ranking, coverage, extractive answers).
+pub fn content_words(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for w in fold(text).split(' ') {
         let short = w.chars().count() < 2 && !w.chars().all(|c| c.is_ascii_digit());
@@ -39,8 +43,8 @@ pub fn fts_query(terms: &[String]) -> Option<String> {
     )
 }
 
-/// Weighted share of a question's index terms (`crate::index::query_terms`) that occur in
-/// `texts` (`weights[i]` for `terms[i]`); words are compared as the index compares them.
+/// Weighted share of a question's index terms (`index::index_terms`) that occur in `texts`
+/// (`weights[i]` for `terms[i]`); words are compared as the index compares them.
 pub fn coverage<'a>(
     terms: &[String],
     weights: &[f64],
@@ -59,27 +63,6 @@ pub fn coverage<'a>(
     } else {
         0.0
     }
-}
-
-/// A prefix that inflections share ("training", "trained" → "train"): strip a common suffix,
-/// then keep all but the last two characters (at least four).
-pub(crate) fn crude_stem(t: &str) -> &str {
-    let mut base = t;
-    for suffix in ["ing", "ed", "es", "s"] {
-        if let Some(b) = t.strip_suffix(suffix) {
-            if b.chars().count() >= 4 {
-                base = b;
-                break;
-            }
-        }
-    }
-    let n = base.chars().count();
-    if base.len() < t.len() || n <= 4 {
-        return base;
-    }
-    let keep = (n - 2).max(4);
-    let end = base.char_indices().nth(keep).map_or(base.len(), |(i, _)| i);
-    &base[..end]
 }
 
 fn is_stop_word(w: &str) -> bool {
@@ -242,7 +225,7 @@ mod tests {
 
     #[test]
     fn hostile_input_becomes_quoted_terms() {
-        let t = query_terms(
+        let t = content_words(
             r#"What about "diffusion" AND (NEAR* -models) OR 🤖 Cristóbal's `x` DALL·E?"#,
         );
         assert_eq!(t, ["diffusion", "near", "models", "cristobal", "dall"]);
@@ -251,14 +234,14 @@ mod tests {
             q,
             r#""diffusion" OR "near" OR "models" OR "cristobal" OR "dall""#
         );
-        assert!(fts_query(&query_terms("?? !! 🤖 the of")).is_none());
+        assert!(fts_query(&content_words("?? !! 🤖 the of")).is_none());
         let long = "word ".repeat(400) + &"x".repeat(2000);
-        assert_eq!(query_terms(&long), ["word"]);
+        assert_eq!(content_words(&long), ["word"]);
     }
 
     #[test]
     fn coverage_compares_stems() {
-        let terms = crate::index::query_terms(&query_terms("training diffusion models"));
+        let terms = crate::index::index_terms(&content_words("training diffusion models"));
         let even = [1.0; 3];
         assert_eq!(
             coverage(&terms, &even, ["we trained a diffusion model"].into_iter()),
