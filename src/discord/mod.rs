@@ -1,16 +1,19 @@
 //! The Discord front end: the only module that knows Discord. It translates between interactions and
 //! `App`; all answering, lookup and import logic lives in the core.
 //!
-//! Commands: /ask, /episode, /reload (one file each); pure payload rendering in `render`.
+//! Commands: /ask, /episode, /reload (one file each, importing only the shared modules, never each
+//! other); replying to an interaction in `respond`, shared episode lookups in `lookup`, pure payload
+//! rendering in `render`.
 
 mod ask;
 mod checks;
 mod episode;
 mod http;
 mod limits;
+mod lookup;
 mod reload;
 pub mod render;
-mod retry;
+mod respond;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -195,7 +198,7 @@ async fn on_event(
     });
     if let Err(panic) = futures::FutureExt::catch_unwind(handled).await {
         tracing::error!(
-            panic = ask::panic_text(&*panic),
+            panic = respond::panic_text(&*panic),
             "component handler panicked"
         );
     }
@@ -209,10 +212,7 @@ pub const EXPIRED_COMPONENT: &str =
 
 async fn expired_component(ctx: &serenity::Context, c: &serenity::ComponentInteraction) {
     tracing::debug!(custom_id = %c.data.custom_id, "unknown component: answering that it expired");
-    let reply = render::component_ephemeral(EXPIRED_COMPONENT);
-    if let Err(e) = retry::acknowledge(|| c.create_response(&ctx.http, reply.clone())).await {
-        tracing::warn!(error = %e, "could not answer an unknown component");
-    }
+    respond::component(ctx, c, render::component_ephemeral(EXPIRED_COMPONENT)).await;
 }
 
 /// Every framework error ends here: a short message for the user, details in the log.
@@ -223,15 +223,15 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::EventHandler { error, .. } => tracing::error!(%error, "event handler failed"),
         E::Command { error, ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, %error, "command failed");
-            reply_error(ctx, render::GENERIC_ERROR).await;
+            respond::failure(ctx, render::GENERIC_ERROR).await;
         }
         E::CommandPanic { payload, ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, panic = ?payload, "command panicked");
-            reply_error(ctx, render::GENERIC_ERROR).await;
+            respond::failure(ctx, render::GENERIC_ERROR).await;
         }
         E::ArgumentParse { error, ctx, .. } => {
             tracing::warn!(command = %ctx.command().qualified_name, %error, "bad command arguments");
-            reply_error(
+            respond::failure(
                 ctx,
                 "I could not read those options; please check them and try again.",
             )
@@ -245,10 +245,10 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             ..
         } => {
             tracing::error!(%error, "permission check failed");
-            reply_error(ctx, render::GENERIC_ERROR).await;
+            respond::failure(ctx, render::GENERIC_ERROR).await;
         }
         E::MissingUserPermissions { ctx, .. } | E::GuildOnly { ctx, .. } => {
-            reply_error(
+            respond::failure(
                 ctx,
                 "That command is for server moderators, inside a server.",
             )
@@ -259,22 +259,5 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 tracing::error!(error = %e, "could not report an error");
             }
         }
-    }
-}
-
-/// Tell the user something failed: edit the deferred response if there is one, else reply ephemerally.
-async fn reply_error(ctx: Context<'_>, message: &str) {
-    if let poise::Context::Application(actx) = ctx {
-        if actx
-            .has_sent_initial_response
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
-            let http = &ctx.serenity_context().http;
-            ask::final_edit(http, &actx.interaction.token, &render::text_edit(message)).await;
-            return;
-        }
-    }
-    if let Err(e) = ctx.send(render::ephemeral(message)).await {
-        tracing::warn!(error = %e, "could not send an error message");
     }
 }
