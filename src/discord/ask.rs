@@ -19,7 +19,7 @@ pub async fn ask(
     >,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let _busy = data.in_flight.enter();
+    let _busy = data.in_flight.token();
     if let Err(wait) = data.limiter.check(ctx.author().id.get()) {
         ctx.send(render::ephemeral(&render::slow_down(wait)))
             .await?;

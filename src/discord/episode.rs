@@ -14,7 +14,7 @@ pub async fn episode(
     query: String,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let _busy = data.in_flight.enter();
+    let _busy = data.in_flight.token();
     let detail = match lookup::resolve(&data.app, &query).await? {
         Ok(row) => data.app.store.episode(&row.episode_id).await?,
         Err(message) => {

@@ -18,9 +18,10 @@ mod respond;
 use std::{future::Future, sync::Arc, time::Duration};
 
 use poise::serenity_prelude as serenity;
+use tokio_util::task::TaskTracker;
 
 pub use checks::is_moderator;
-pub use limits::{AskLimiter, InFlight};
+pub use limits::AskLimiter;
 pub use reload::check_attachment;
 
 use crate::App;
@@ -36,7 +37,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 pub struct Data {
     pub app: App,
     limiter: Arc<AskLimiter>,
-    in_flight: InFlight,
+    /// Interactions being handled; shutdown drains them.
+    in_flight: TaskTracker,
     rest: Arc<http::Rest>,
 }
 
@@ -44,7 +46,7 @@ impl Data {
     fn new(app: App, rest: Arc<http::Rest>) -> Self {
         Data {
             limiter: Arc::new(AskLimiter::per_minute(app.config.discord.ask_per_minute)),
-            in_flight: InFlight::default(),
+            in_flight: TaskTracker::new(),
             app,
             rest,
         }
@@ -125,7 +127,7 @@ pub async fn serve(
         tracing::error!(error = %e, cause = ?std::error::Error::source(e).map(ToString::to_string), "Discord connection ended");
         shards.shutdown_all().await;
     }
-    let left = in_flight.wait_idle(DRAIN_LIMIT).await;
+    let left = limits::drain(&in_flight, DRAIN_LIMIT).await;
     if left > 0 {
         tracing::warn!(
             left,
@@ -182,7 +184,7 @@ async fn on_event(
         return Ok(());
     };
     let data = fw.user_data;
-    let _busy = data.in_flight.enter();
+    let _busy = data.in_flight.token();
     let ctx = fw.serenity_context;
     let handled = std::panic::AssertUnwindSafe(async {
         // Only ids this version makes are routed; anything else (an older version's, garbage) is

@@ -21,7 +21,7 @@ pub async fn reload(
     file: Option<serenity::Attachment>,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let _busy = data.in_flight.enter();
+    let _busy = data.in_flight.token();
     let max = data.app.config.discord.reload_max_bytes;
     if let Some(f) = &file {
         if let Err(message) = check_attachment(&f.filename, u64::from(f.size), max) {
