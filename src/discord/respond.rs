@@ -42,7 +42,8 @@ const FINAL_EDIT: Patience = Patience {
     pause: Duration::from_millis(500),
 };
 
-/// Run a Discord call until it succeeds, fails for good, or another attempt would end past the deadline.
+/// Run a Discord call until it succeeds, fails for good, or the pause before another attempt would
+/// reach the deadline.
 async fn retry<T, F, Fut>(what: &'static str, patience: Patience, call: F) -> serenity::Result<T>
 where
     F: FnMut() -> Fut,
