@@ -7,7 +7,7 @@
 //! - the gateway client's `Http` (poise uses it for interaction callbacks, autocomplete results
 //!   and ephemeral replies) runs without the limiter: a callback has its own one-shot bucket, so the
 //!   limiter could only make it sleep past Discord's 3-second window; a 429 comes back as an error
-//!   and `retry::acknowledge` retries briefly;
+//!   and `respond` retries briefly;
 //! - every answer stream (and command registration) gets an `Http` of its own with the limiter
 //!   on, so its buckets are its interaction's, as on Discord.
 //!

@@ -1,15 +1,10 @@
-//! Per-user /ask rate limit and the count of interactions still being answered (for shutdown).
+//! Per-user /ask rate limit, and the drain of interactions still being answered at shutdown
+//! (each handler holds a token of the `TaskTracker` while it runs; dropping it, also on panic, ends it).
 
-use std::{
-    num::NonZeroU32,
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
-    time::Duration,
-};
+use std::{num::NonZeroU32, time::Duration};
 
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio_util::task::TaskTracker;
 
 /// Keys kept before idle users are forgotten.
 const FORGET_AFTER_KEYS: usize = 10_000;
@@ -38,40 +33,13 @@ impl AskLimiter {
     }
 }
 
-/// Counts interactions in progress; shutdown waits for it to reach zero.
-#[derive(Clone, Default)]
-pub struct InFlight(Arc<AtomicUsize>);
-
-/// Held while one interaction is handled; dropping it (also on panic) ends it.
-pub struct InFlightGuard(Arc<AtomicUsize>);
-
-impl InFlight {
-    pub fn enter(&self) -> InFlightGuard {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        InFlightGuard(self.0.clone())
-    }
-
-    pub fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    /// Wait until nothing is in flight or `limit` has passed; returns how many are left.
-    pub async fn wait_idle(&self, limit: Duration) -> usize {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let left = self.count();
-            if left == 0 || tokio::time::Instant::now() >= deadline {
-                return left;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
+/// Close `in_flight` and wait until the interactions it tracks are answered or `limit` has
+/// passed; returns how many are left.
+pub(super) async fn drain(in_flight: &TaskTracker, limit: Duration) -> usize {
+    in_flight.close();
+    // A timeout only means some are left, which the count says.
+    let _ = tokio::time::timeout(limit, in_flight.wait()).await;
+    in_flight.len()
 }
 
 #[cfg(test)]
@@ -94,17 +62,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn wait_idle_returns_when_the_last_guard_drops() {
-        let in_flight = InFlight::default();
-        let guard = in_flight.enter();
-        assert_eq!(in_flight.count(), 1);
-        assert_eq!(in_flight.wait_idle(Duration::from_millis(60)).await, 1);
+    async fn drain_returns_when_the_last_token_drops() {
+        let in_flight = TaskTracker::new();
+        let token = in_flight.token();
+        assert_eq!(in_flight.len(), 1);
+        assert_eq!(drain(&in_flight, Duration::from_millis(60)).await, 1);
         let waiter = tokio::spawn({
             let f = in_flight.clone();
-            async move { f.wait_idle(Duration::from_secs(10)).await }
+            async move { drain(&f, Duration::from_secs(10)).await }
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
-        drop(guard);
+        drop(token);
         assert_eq!(waiter.await.unwrap(), 0);
     }
 }

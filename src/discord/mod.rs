@@ -1,23 +1,27 @@
 //! The Discord front end: the only module that knows Discord. It translates between interactions and
 //! `App`; all answering, lookup and import logic lives in the core.
 //!
-//! Commands: /ask, /episode, /reload (one file each); pure payload rendering in `render`.
+//! Commands: /ask, /episode, /reload (one file each, importing only the shared modules, never each
+//! other); replying to an interaction in `respond`, shared episode lookups in `lookup`, pure payload
+//! rendering in `render`.
 
 mod ask;
 mod checks;
 mod episode;
 mod http;
 mod limits;
+mod lookup;
 mod reload;
 pub mod render;
-mod retry;
+mod respond;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
 use poise::serenity_prelude as serenity;
+use tokio_util::task::TaskTracker;
 
 pub use checks::is_moderator;
-pub use limits::{AskLimiter, InFlight};
+pub use limits::AskLimiter;
 pub use reload::check_attachment;
 
 use crate::App;
@@ -33,7 +37,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 pub struct Data {
     pub app: App,
     limiter: Arc<AskLimiter>,
-    in_flight: InFlight,
+    /// Interactions being handled; shutdown drains them.
+    in_flight: TaskTracker,
     rest: Arc<http::Rest>,
 }
 
@@ -41,7 +46,7 @@ impl Data {
     fn new(app: App, rest: Arc<http::Rest>) -> Self {
         Data {
             limiter: Arc::new(AskLimiter::per_minute(app.config.discord.ask_per_minute)),
-            in_flight: InFlight::default(),
+            in_flight: TaskTracker::new(),
             app,
             rest,
         }
@@ -122,7 +127,7 @@ pub async fn serve(
         tracing::error!(error = %e, cause = ?std::error::Error::source(e).map(ToString::to_string), "Discord connection ended");
         shards.shutdown_all().await;
     }
-    let left = in_flight.wait_idle(DRAIN_LIMIT).await;
+    let left = limits::drain(&in_flight, DRAIN_LIMIT).await;
     if left > 0 {
         tracing::warn!(
             left,
@@ -179,7 +184,7 @@ async fn on_event(
         return Ok(());
     };
     let data = fw.user_data;
-    let _busy = data.in_flight.enter();
+    let _busy = data.in_flight.token();
     let ctx = fw.serenity_context;
     let handled = std::panic::AssertUnwindSafe(async {
         // Only ids this version makes are routed; anything else (an older version's, garbage) is
@@ -195,7 +200,7 @@ async fn on_event(
     });
     if let Err(panic) = futures::FutureExt::catch_unwind(handled).await {
         tracing::error!(
-            panic = ask::panic_text(&*panic),
+            panic = respond::panic_text(&*panic),
             "component handler panicked"
         );
     }
@@ -209,10 +214,7 @@ pub const EXPIRED_COMPONENT: &str =
 
 async fn expired_component(ctx: &serenity::Context, c: &serenity::ComponentInteraction) {
     tracing::debug!(custom_id = %c.data.custom_id, "unknown component: answering that it expired");
-    let reply = render::component_ephemeral(EXPIRED_COMPONENT);
-    if let Err(e) = retry::acknowledge(|| c.create_response(&ctx.http, reply.clone())).await {
-        tracing::warn!(error = %e, "could not answer an unknown component");
-    }
+    respond::component(ctx, c, render::component_ephemeral(EXPIRED_COMPONENT)).await;
 }
 
 /// Every framework error ends here: a short message for the user, details in the log.
@@ -223,15 +225,15 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::EventHandler { error, .. } => tracing::error!(%error, "event handler failed"),
         E::Command { error, ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, %error, "command failed");
-            reply_error(ctx, render::GENERIC_ERROR).await;
+            respond::failure(ctx, render::GENERIC_ERROR).await;
         }
         E::CommandPanic { payload, ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, panic = ?payload, "command panicked");
-            reply_error(ctx, render::GENERIC_ERROR).await;
+            respond::failure(ctx, render::GENERIC_ERROR).await;
         }
         E::ArgumentParse { error, ctx, .. } => {
             tracing::warn!(command = %ctx.command().qualified_name, %error, "bad command arguments");
-            reply_error(
+            respond::failure(
                 ctx,
                 "I could not read those options; please check them and try again.",
             )
@@ -245,10 +247,10 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             ..
         } => {
             tracing::error!(%error, "permission check failed");
-            reply_error(ctx, render::GENERIC_ERROR).await;
+            respond::failure(ctx, render::GENERIC_ERROR).await;
         }
         E::MissingUserPermissions { ctx, .. } | E::GuildOnly { ctx, .. } => {
-            reply_error(
+            respond::failure(
                 ctx,
                 "That command is for server moderators, inside a server.",
             )
@@ -259,22 +261,5 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 tracing::error!(error = %e, "could not report an error");
             }
         }
-    }
-}
-
-/// Tell the user something failed: edit the deferred response if there is one, else reply ephemerally.
-async fn reply_error(ctx: Context<'_>, message: &str) {
-    if let poise::Context::Application(actx) = ctx {
-        if actx
-            .has_sent_initial_response
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
-            let http = &ctx.serenity_context().http;
-            ask::final_edit(http, &actx.interaction.token, &render::text_edit(message)).await;
-            return;
-        }
-    }
-    if let Err(e) = ctx.send(render::ephemeral(message)).await {
-        tracing::warn!(error = %e, "could not send an error message");
     }
 }

@@ -3,7 +3,7 @@
 use indicatif::ProgressBar;
 use poise::serenity_prelude as serenity;
 
-use super::{ask, checks, render, retry, Context, Error};
+use super::{checks, render, respond, Context, Error};
 use crate::store::ReloadError;
 
 const ALLOWED_EXTENSIONS: [&str; 3] = [".csv", ".csv.gz", ".txt"];
@@ -21,7 +21,7 @@ pub async fn reload(
     file: Option<serenity::Attachment>,
 ) -> Result<(), Error> {
     let data = ctx.data();
-    let _busy = data.in_flight.enter();
+    let _busy = data.in_flight.token();
     let max = data.app.config.discord.reload_max_bytes;
     if let Some(f) = &file {
         if let Err(message) = check_attachment(&f.filename, u64::from(f.size), max) {
@@ -29,7 +29,7 @@ pub async fn reload(
             return Ok(());
         }
     }
-    retry::defer(ctx, true).await?;
+    respond::defer(ctx, true).await?;
     tracing::info!(user_id = %ctx.author().id, file = ?file.as_ref().map(|f| &f.filename), "reload requested");
     let app = &data.app;
     let result = match &file {
@@ -63,15 +63,7 @@ pub async fn reload(
         }
         Err(message) => render::reload_failed(&message),
     };
-    let poise::Context::Application(actx) = ctx else {
-        return Ok(());
-    };
-    ask::final_edit(
-        &ctx.serenity_context().http,
-        &actx.interaction.token,
-        &render::text_edit(&message),
-    )
-    .await;
+    respond::finish(ctx, &message).await;
     Ok(())
 }
 

@@ -1,0 +1,38 @@
+//! Episode lookups shared by the commands: the autocomplete of episode options, and resolving what
+//! the user typed or picked to one episode.
+
+use poise::serenity_prelude as serenity;
+
+use super::{render, Context};
+use crate::{
+    store::{EpisodeRow, StoreError},
+    App,
+};
+
+/// Autocomplete for episode options: titles matching what was typed; the value is the episode id.
+pub async fn autocomplete_episode(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let rows = match ctx.data().app.store.find_episodes(partial, 25).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "episode autocomplete failed");
+            Vec::new()
+        }
+    };
+    serenity::CreateAutocompleteResponse::new().set_choices(render::episode_choices(&rows))
+}
+
+/// The best episode for `query` (an id from autocomplete, a URL or words of the title), or the
+/// message to show when none matches.
+pub(super) async fn resolve(
+    app: &App,
+    query: &str,
+) -> Result<Result<EpisodeRow, String>, StoreError> {
+    if let Some(row) = app.store.find_episodes(query, 1).await?.into_iter().next() {
+        return Ok(Ok(row));
+    }
+    let closest = app.store.closest_titles(query, 3).await?;
+    Ok(Err(render::no_episode(query, &closest)))
+}
