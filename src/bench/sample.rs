@@ -22,7 +22,9 @@ impl Corpus {
         let io = |e: std::io::Error| BenchError::io(path, e);
         let file = std::fs::File::open(path).map_err(io)?;
         let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
+            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+                file,
+            )))
         } else {
             Box::new(std::io::BufReader::new(file))
         };
