@@ -13,10 +13,10 @@ use gdbot::{
     answer::Answer,
     cite,
     config::Config,
-    eval::{self, Gold},
-    retrieve::{self, Hit, SearchOptions, Tuning},
+    eval::Gold,
+    retrieve::{Hit, SearchOptions, Tuning},
     store::EpisodeDetail,
-    App,
+    App, EpisodeLookup,
 };
 
 #[derive(Parser)]
@@ -214,7 +214,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Episodes { json } => {
-            let eps = app.store.episodes().await?;
+            let eps = app.episodes().await?;
             if json {
                 out!("{}", serde_json::to_string_pretty(&eps)?);
             } else {
@@ -230,24 +230,23 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             }
         }
         Command::Episode { query, json } => {
-            if gdbot::fold::fold(&query).is_empty() {
-                // Every episode would "match" nothing at all; the first one is not an answer.
-                eprintln!(
-                    "error: nothing to look up in `{query}`: give a video id, a URL, or words of the title or guest name"
-                );
-                return Ok(ExitCode::from(2));
-            }
-            let found = app.store.find_episodes(&query, 1).await?;
-            let Some(row) = found.first() else {
-                let near = app.store.closest_titles(&query, 3).await?;
-                eprintln!("no episode matches `{query}`. Closest titles:");
-                for t in near {
-                    eprintln!("  {t}");
+            let row = match app.find_episode(&query).await? {
+                EpisodeLookup::Found(row) => row,
+                EpisodeLookup::NothingToLookUp => {
+                    eprintln!(
+                        "error: nothing to look up in `{query}`: give a video id, a URL, or words of the title or guest name"
+                    );
+                    return Ok(ExitCode::from(2));
                 }
-                return Ok(ExitCode::from(2));
+                EpisodeLookup::NotFound { closest } => {
+                    eprintln!("no episode matches `{query}`. Closest titles:");
+                    for t in closest {
+                        eprintln!("  {t}");
+                    }
+                    return Ok(ExitCode::from(2));
+                }
             };
             let detail = app
-                .store
                 .episode(&row.episode_id)
                 .await?
                 .context("episode vanished")?;
@@ -274,7 +273,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             match (batch, query) {
                 (Some(file), None) => search_batch(&app, &file, &options).await?,
                 (None, Some(q)) => {
-                    let found = retrieve::search(&app.store, &q, &options).await?;
+                    let found = app.search(&q, &options).await?;
                     print_hits(&q, &found.hits, json)?;
                 }
                 _ => anyhow::bail!("give either a QUERY or --batch FILE"),
@@ -316,8 +315,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
                     .map_err(|e| anyhow::anyhow!("--tune: {e}"))?,
                 ..SearchOptions::default()
             };
-            let scores =
-                eval::run(&app.store, &gold_items, &options, app.config.context_tokens).await?;
+            let scores = app.eval(&gold_items, &options).await?;
             if json {
                 out!("{}", serde_json::to_string(&scores)?);
             } else {
@@ -334,7 +332,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             }
         }
     }
-    app.store.close().await;
+    app.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -355,11 +353,6 @@ async fn shutdown_signal() {
 }
 
 async fn import(app: &App, paths: &[PathBuf], dry_run: bool, json: bool) -> Result<ExitCode> {
-    let paths = if paths.is_empty() {
-        vec![app.config.dataset_path.clone()]
-    } else {
-        paths.to_vec()
-    };
     let progress = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -371,7 +364,12 @@ async fn import(app: &App, paths: &[PathBuf], dry_run: bool, json: bool) -> Resu
         ProgressBar::hidden()
     };
     let started = std::time::Instant::now();
-    match app.import_paths(&paths, dry_run, &progress).await {
+    let imported = if paths.is_empty() {
+        app.import_dataset_path(dry_run, &progress).await
+    } else {
+        app.import_paths(paths, dry_run, &progress).await
+    };
+    match imported {
         Ok(report) => {
             progress.finish_and_clear();
             if json {
@@ -380,13 +378,13 @@ async fn import(app: &App, paths: &[PathBuf], dry_run: bool, json: bool) -> Resu
                 out!("{report}");
                 eprintln!("took {:.2} s", started.elapsed().as_secs_f64());
             }
-            app.store.close().await;
+            app.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
             progress.finish_and_clear();
             eprintln!("error: {e}\nThe stored dataset was not changed.");
-            app.store.close().await;
+            app.close().await;
             Ok(ExitCode::FAILURE)
         }
     }
@@ -412,7 +410,7 @@ async fn search_batch(app: &App, file: &PathBuf, options: &SearchOptions) -> Res
                 n + 1
             )
         })?;
-        let found = retrieve::search(&app.store, &item.question, options).await?;
+        let found = app.search(&item.question, options).await?;
         out!(
             "{}",
             serde_json::json!({"qid": item.qid, "hits": found.hits})

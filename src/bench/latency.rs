@@ -24,7 +24,7 @@ pub struct QueryFigures {
 
 /// Time `retrieve::search` twice over `questions`, then `App::ask` once per question.
 pub async fn measure(app: &App, questions: &[String]) -> Result<QueryFigures, BenchError> {
-    if app.answerer.model().is_some() {
+    if app.llm_model().is_some() {
         return Err(BenchError::LlmConfigured);
     }
     let options = SearchOptions::default();
