@@ -5,7 +5,6 @@
 
 pub mod answer;
 mod app;
-pub mod bench;
 pub mod chunk;
 pub mod cite;
 pub mod config;
