@@ -2,7 +2,9 @@
 
 mod llm;
 
-use std::{fmt, path::PathBuf, str::FromStr};
+use std::{path::PathBuf, str::FromStr};
+
+use secrecy::SecretString;
 
 pub use llm::{LlmConfig, TokenLimitField, DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL};
 
@@ -14,8 +16,9 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-/// Everything the program reads from its environment. `Debug` redacts secrets.
-#[derive(Clone)]
+/// Everything the program reads from its environment. `Debug` shows no secret (they are
+/// `SecretString`s).
+#[derive(Debug, Clone)]
 pub struct Config {
     /// sqlx SQLite URL, e.g. `sqlite://gdbot.db`.
     pub database_url: String,
@@ -30,9 +33,9 @@ pub struct Config {
     pub log_filter: String,
 }
 
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DiscordConfig {
-    pub token: Option<String>,
+    pub token: Option<SecretString>,
     pub guild_id: Option<u64>,
     /// Test only: a local fake Discord (`http://127.0.0.1:PORT`).
     pub api_base: Option<String>,
@@ -184,7 +187,9 @@ fn opt_num(
 
 /// The bot token, checked for what cannot be in one (it goes into an HTTP header). The value is
 /// never shown in the message.
-fn discord_token(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>, ConfigError> {
+fn discord_token(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<SecretString>, ConfigError> {
     let Some(token) = get("DISCORD_TOKEN") else {
         return Ok(None);
     };
@@ -196,7 +201,7 @@ fn discord_token(get: &impl Fn(&str) -> Option<String>) -> Result<Option<String>
             "contains a space, a control or a non-ASCII character; copy the token again from the Developer Portal",
         ));
     }
-    Ok(Some(token))
+    Ok(Some(SecretString::new(token)))
 }
 
 fn id_list(
@@ -221,44 +226,10 @@ fn id_list(
         .collect()
 }
 
-fn redact(s: &Option<String>) -> &'static str {
-    if s.is_some() {
-        "Some(<redacted>)"
-    } else {
-        "None"
-    }
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("database_url", &self.database_url)
-            .field("dataset_path", &self.dataset_path)
-            .field("import_max_bytes", &self.import_max_bytes)
-            .field("llm", &self.llm)
-            .field("context_tokens", &self.context_tokens)
-            .field("discord", &self.discord)
-            .field("log_filter", &self.log_filter)
-            .finish()
-    }
-}
-
-impl fmt::Debug for DiscordConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DiscordConfig")
-            .field("token", &redact(&self.token))
-            .field("guild_id", &self.guild_id)
-            .field("api_base", &self.api_base)
-            .field("moderator_role_ids", &self.moderator_role_ids)
-            .field("ask_per_minute", &self.ask_per_minute)
-            .field("reload_max_bytes", &self.reload_max_bytes)
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -279,7 +250,7 @@ mod tests {
         assert_eq!(c.context_tokens, 1200);
         assert_eq!(c.log_filter, "warn,gdbot=info");
         let d = &c.discord;
-        assert_eq!(d.token, None);
+        assert!(d.token.is_none());
         assert_eq!(d.guild_id, None);
         assert_eq!(d.api_base, None);
         assert!(d.moderator_role_ids.is_empty());
@@ -351,7 +322,8 @@ mod tests {
             }
         }
         let c = cfg(&[("DISCORD_TOKEN", "Bot MTA.x-y_z")]).unwrap();
-        assert_eq!(c.discord.token.as_deref(), Some("Bot MTA.x-y_z"));
+        let token = c.discord.token.as_ref().map(|t| t.expose_secret().as_str());
+        assert_eq!(token, Some("Bot MTA.x-y_z"));
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! The LLM variables (`OPENAI_*`, `LLM_*`): every one is validated whether or not a key is set,
 //! so a typo is reported the day it is made, not the day a key is added.
 
-use std::{fmt, time::Duration};
+use std::time::Duration;
+
+use secrecy::SecretString;
 
 use super::{err, num, ConfigError};
 
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_OPENAI_MODEL: &str = "gpt-4o-mini";
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct LlmConfig {
-    pub api_key: String,
+    pub api_key: SecretString,
     /// OpenAI-compatible base URL (ends in `/v1`), without a trailing slash.
     pub base_url: String,
     pub model: String,
@@ -79,7 +81,7 @@ pub(super) fn from_lookup(
         })?,
     };
     Ok(api_key.map(|api_key| LlmConfig {
-        api_key,
+        api_key: SecretString::new(api_key),
         base_url,
         model,
         timeout,
@@ -139,24 +141,11 @@ fn base_url(get: &impl Fn(&str) -> Option<String>) -> Result<String, ConfigError
     Ok(base)
 }
 
-impl fmt::Debug for LlmConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LlmConfig")
-            .field("api_key", &"<redacted>")
-            .field("base_url", &self.base_url)
-            .field("model", &self.model)
-            .field("timeout", &self.timeout)
-            .field("max_retries", &self.max_retries)
-            .field("max_answer_tokens", &self.max_answer_tokens)
-            .field("temperature", &self.temperature)
-            .field("token_limit_field", &self.token_limit_field)
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
 
     use super::*;
 
@@ -241,6 +230,10 @@ mod tests {
         // every accepted key is a valid header value
         let key = "sk-proj-AZaz09_-.~+/=";
         let c = llm(&[("OPENAI_API_KEY", key)]).unwrap().unwrap();
-        assert!(reqwest::header::HeaderValue::from_str(&format!("Bearer {}", c.api_key)).is_ok());
+        assert!(reqwest::header::HeaderValue::from_str(&format!(
+            "Bearer {}",
+            c.api_key.expose_secret()
+        ))
+        .is_ok());
     }
 }

@@ -87,7 +87,7 @@ pub async fn serve(
         .clone()
         .ok_or(ServeError::MissingToken)?;
     let rest = Arc::new(http::Rest::new(
-        &token,
+        secrecy::ExposeSecret::expose_secret(&token),
         app.config.discord.api_base.as_deref(),
     )?);
     let http = rest.callbacks();

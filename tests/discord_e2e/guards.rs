@@ -129,7 +129,7 @@ async fn feedback_presses_are_stored_and_a_second_vote_replaces_the_first() {
     let m = bot.wait_original(&i, SECS(20), is_final_answer).await;
     let up = feedback_button(&m, "up");
     let id = answer_id(&up);
-    let pool = bot.app.store.pool();
+    let pool = bot.app.store_for_tests().pool();
 
     let cb = press(&bot, &m, &up, 34).await;
     assert_eq!(ephemeral_text(&cb), "Thanks — recorded 👍");
@@ -172,7 +172,7 @@ async fn shutdown_waits_for_an_answer_in_progress() {
     let started = Instant::now();
     let stopping = tokio::spawn(bot.shutdown());
     // Closing the database is the last thing `serve` does before it returns.
-    while !app.store.pool().is_closed() {
+    while !app.store_for_tests().pool().is_closed() {
         assert!(started.elapsed() < SECS(20), "serve closed the database");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -147,7 +147,6 @@ async fn episode_autocomplete_and_suggested_question() {
 
     let question = bot
         .app
-        .store
         .episode(&episode_id)
         .await
         .expect("load")
@@ -216,8 +215,13 @@ fn shipped_minus_last() -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_checks_permission_validates_and_reports() {
     let bot = Bot::start(LlmSettings::default(), &[]).await;
-    let before = bot.app.store.dump().await.expect("dump");
-    let count = bot.app.store.episode_count().await.expect("count");
+    let before = bot.app.store_for_tests().dump().await.expect("dump");
+    let count = bot
+        .app
+        .store_for_tests()
+        .episode_count()
+        .await
+        .expect("count");
 
     // A member without MANAGE_GUILD: ephemeral refusal, nothing changes.
     let i = reload(
@@ -235,7 +239,7 @@ async fn reload_checks_permission_validates_and_reports() {
     );
     let refused = i;
     assert_eq!(
-        bot.app.store.dump().await.expect("dump"),
+        bot.app.store_for_tests().dump().await.expect("dump"),
         before,
         "unchanged after a refused reload"
     );
@@ -266,7 +270,7 @@ async fn reload_checks_permission_validates_and_reports() {
         "the error names the file and line: {content}"
     );
     assert_eq!(
-        bot.app.store.dump().await.expect("dump"),
+        bot.app.store_for_tests().dump().await.expect("dump"),
         before,
         "unchanged after a broken file"
     );
@@ -288,13 +292,17 @@ async fn reload_checks_permission_validates_and_reports() {
         })
         .await;
     assert_eq!(
-        bot.app.store.episode_count().await.expect("count"),
+        bot.app
+            .store_for_tests()
+            .episode_count()
+            .await
+            .expect("count"),
         count - 1
     );
     // Every import attempt is logged: the refused one never started.
     let sources: Vec<String> =
         sqlx::query_scalar("SELECT source || ' ' || outcome FROM reloads ORDER BY id")
-            .fetch_all(bot.app.store.pool())
+            .fetch_all(bot.app.store_for_tests().pool())
             .await
             .expect("reloads");
     assert_eq!(

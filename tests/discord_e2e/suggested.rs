@@ -95,7 +95,6 @@ async fn suggested_question_answered_is_the_one_picked() {
     let actor = Actor::member(40);
     let questions = bot
         .app
-        .store
         .episode(EPISODE)
         .await
         .expect("load")
@@ -155,7 +154,6 @@ async fn suggested_question_is_answered_from_its_episode_only() {
     let actor = Actor::member(41);
     let questions = bot
         .app
-        .store
         .episode(EPISODE)
         .await
         .expect("load")

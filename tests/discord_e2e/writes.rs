@@ -13,7 +13,7 @@ use crate::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_and_votes_are_not_held_up_by_the_write_lock_and_are_stored_after() {
     let bot = Bot::start(LlmSettings::default(), &[]).await;
-    let pool = bot.app.store.pool();
+    let pool = bot.app.store_for_tests().pool();
     let before = bot.ask(QUESTION, 50);
     bot.dispatch_acked(&before).await;
     let m1 = bot.wait_original(&before, SECS(20), is_final_answer).await;
@@ -29,7 +29,7 @@ async fn answers_and_votes_are_not_held_up_by_the_write_lock_and_are_stored_afte
     .await;
 
     // As during a /reload: another connection holds SQLite's only write lock.
-    let lock = WriteLock::take(&bot.app.config.database_url).await;
+    let lock = WriteLock::take(&bot.app.config_for_tests().database_url).await;
     let cb = press(&bot, &m1, &up1, 51).await;
     assert_eq!(ephemeral_text(&cb), "Thanks — recorded 👍");
 

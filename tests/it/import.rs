@@ -25,7 +25,7 @@ async fn shipped_dataset_imports_exactly() {
         (3, 105, 3)
     );
     assert!(report.repaired_fields > 0);
-    let eps = app.store.episodes().await.unwrap();
+    let eps = app.episodes().await.unwrap();
     let titles: Vec<&str> = eps.iter().map(|e| e.title.as_str()).collect();
     assert!(
         titles.contains(&"Cristóbal Valenzuela — The Next Generation of Content Creation and AI"),
@@ -54,7 +54,7 @@ async fn shipped_dataset_imports_exactly() {
 async fn rejected_files_leave_the_dataset_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[]).await;
-    let before = app.store.dump().await.unwrap();
+    let before = app.store_for_tests().dump().await.unwrap();
     let good = dataset_text();
     let header = good.lines().next().unwrap().to_string();
     let row = |title: &str, url: &str, length: &str, date: &str| {
@@ -154,7 +154,7 @@ async fn rejected_files_leave_the_dataset_untouched() {
             "{name}: message names the file: {msg}"
         );
         assert_eq!(
-            app.store.dump().await.unwrap(),
+            app.store_for_tests().dump().await.unwrap(),
             before,
             "{name}: stored data changed"
         );
@@ -162,7 +162,7 @@ async fn rejected_files_leave_the_dataset_untouched() {
     // every attempt was logged as rejected
     let rejected: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM reloads WHERE outcome = 'rejected'")
-            .fetch_one(app.store.pool())
+            .fetch_one(app.store_for_tests().pool())
             .await
             .unwrap();
     assert_eq!(rejected, 12);
@@ -187,7 +187,7 @@ async fn reload_reports_added_updated_removed_and_dry_run_changes_nothing() {
         w.write_record(r).unwrap();
     }
     let bytes = w.into_inner().unwrap();
-    let before = app.store.dump().await.unwrap();
+    let before = app.store_for_tests().dump().await.unwrap();
     let dry = app
         .import_bytes(bytes.clone(), "edit.csv", true)
         .await
@@ -197,18 +197,18 @@ async fn reload_reports_added_updated_removed_and_dry_run_changes_nothing() {
         (1, 1, 1, true)
     );
     assert_eq!(
-        app.store.dump().await.unwrap(),
+        app.store_for_tests().dump().await.unwrap(),
         before,
         "dry run changed data"
     );
     let r = app.import_bytes(bytes, "edit.csv", false).await.unwrap();
     assert_eq!((r.added, r.updated, r.removed, r.unchanged), (0, 1, 1, 1));
-    let eps = app.store.episodes().await.unwrap();
+    let eps = app.episodes().await.unwrap();
     assert_eq!(eps.len(), 2);
     assert!(eps.iter().any(|e| e.title == "A New Title"));
     let logged: Vec<(String, i64, i64)> =
         sqlx::query_as("SELECT outcome, updated, removed FROM reloads ORDER BY id DESC LIMIT 2")
-            .fetch_all(app.store.pool())
+            .fetch_all(app.store_for_tests().pool())
             .await
             .unwrap();
     assert_eq!(
@@ -240,7 +240,7 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let last_seen = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let reader = {
-        let store = app.store.clone();
+        let store = app.store_for_tests().clone();
         let done = done.clone();
         let last_seen = last_seen.clone();
         tokio::spawn(async move {
@@ -313,7 +313,7 @@ async fn files_are_merged_and_cross_file_duplicates_rejected() {
         matches!(err, ReloadError::DuplicateAcrossFiles { .. }),
         "{err}"
     );
-    assert_eq!(app.store.episode_count().await.unwrap(), 0);
+    assert_eq!(app.store_for_tests().episode_count().await.unwrap(), 0);
     let r = app
         .import_paths(
             &[page_copy.into()],
@@ -336,10 +336,10 @@ async fn files_are_merged_and_cross_file_duplicates_rejected() {
 async fn a_missing_or_outdated_index_is_rebuilt_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[]).await;
-    let before = app.store.dump().await.unwrap();
+    let before = app.store_for_tests().dump().await.unwrap();
     let question = "How does Runway think about video generation?";
     let search = |app: App| async move {
-        gdbot::retrieve::search(&app.store, question, &Default::default())
+        app.search(question, &Default::default())
             .await
             .unwrap()
             .hits
@@ -351,11 +351,18 @@ async fn a_missing_or_outdated_index_is_rebuilt_on_open() {
         "UPDATE index_meta SET scheme = 'blocks50-old'",
         "UPDATE index_meta SET layout = x'0102'",
     ] {
-        sqlx::query(damage).execute(app.store.pool()).await.unwrap();
+        sqlx::query(damage)
+            .execute(app.store_for_tests().pool())
+            .await
+            .unwrap();
         let damaged = search(app.clone()).await;
         assert!(damaged.is_empty(), "{damage}: a bad index is not used");
         let reopened = App::open(config(&dir, &[])).await.unwrap();
-        assert_eq!(reopened.store.dump().await.unwrap(), before, "{damage}");
+        assert_eq!(
+            reopened.store_for_tests().dump().await.unwrap(),
+            before,
+            "{damage}"
+        );
         assert_eq!(search(reopened).await, hits, "{damage}");
     }
 }

@@ -56,7 +56,7 @@ fn big_dataset(rows: usize) -> Vec<u8> {
 async fn an_attachment_inflating_past_the_limit_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[("IMPORT_MAX_MB", "1")]).await;
-    let before = app.store.dump().await.unwrap();
+    let before = app.store_for_tests().dump().await.unwrap();
     let bytes = big_dataset(3_000); // 3 MB of text
     assert!(bytes.len() < 1024 * 1024, "{} bytes", bytes.len());
     let err = app
@@ -69,7 +69,7 @@ async fn an_attachment_inflating_past_the_limit_is_refused_and_changes_nothing()
         msg.contains("upload.csv.gz") && msg.contains("IMPORT_MAX_MB") && msg.contains("1 MB"),
         "{msg}"
     );
-    assert_eq!(app.store.dump().await.unwrap(), before);
+    assert_eq!(app.store_for_tests().dump().await.unwrap(), before);
 }
 
 #[test]
@@ -130,16 +130,14 @@ async fn zero_width_characters_in_stored_text_are_folded_away() {
         .await
         .unwrap();
     for q in ["transformers", "attention"] {
-        let found = gdbot::retrieve::search(&app.store, q, &Default::default())
-            .await
-            .unwrap();
+        let found = app.search(q, &Default::default()).await.unwrap();
         assert_eq!(
             found.hits.first().map(|h| h.url.as_str()),
             Some("https://example.org/a"),
             "{q}"
         );
     }
-    let eps = app.store.find_episodes("transformers", 1).await.unwrap();
+    let eps = app.suggest_episodes("transformers", 1).await.unwrap();
     assert_eq!(eps.len(), 1);
     assert_eq!(eps[0].url, "https://example.org/a");
 }

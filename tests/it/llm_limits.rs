@@ -14,11 +14,11 @@ use super::answer::{llm_app, says, QUESTION};
 
 /// `answers.answer` of every stored answer: (mode, length in bytes, prompt_tokens).
 async fn stored(app: &gdbot::App) -> Vec<(String, i64, Option<i64>)> {
-    app.store.flush_log().await;
+    app.store_for_tests().flush_log().await;
     sqlx::query_as(
         "SELECT mode, length(CAST(answer AS BLOB)), prompt_tokens FROM answers ORDER BY id",
     )
-    .fetch_all(app.store.pool())
+    .fetch_all(app.store_for_tests().pool())
     .await
     .unwrap()
 }

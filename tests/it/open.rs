@@ -15,9 +15,9 @@ use crate::support::{app_with_dataset, config};
 async fn damaged_postings_are_rebuilt_and_found_again() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[]).await;
-    let before = app.store.dump().await.unwrap();
+    let before = app.store_for_tests().dump().await.unwrap();
     let search = |app: App| async move {
-        gdbot::retrieve::search(&app.store, "Runway", &Default::default())
+        app.search("Runway", &Default::default())
             .await
             .unwrap()
             .hits
@@ -31,15 +31,19 @@ async fn damaged_postings_are_rebuilt_and_found_again() {
         "UPDATE postings SET data = zeroblob(length(data)) WHERE term = 'runway'",
     ] {
         let changed = sqlx::query(damage)
-            .execute(app.store.pool())
+            .execute(app.store_for_tests().pool())
             .await
             .unwrap()
             .rows_affected();
         assert_eq!(changed, 1, "{damage}");
-        app.store.close().await;
+        app.close().await;
         let reopened = App::open(config(&dir, &[])).await.unwrap();
         assert_eq!(search(reopened.clone()).await, hits, "{damage}");
-        assert_eq!(reopened.store.dump().await.unwrap(), before, "{damage}");
+        assert_eq!(
+            reopened.store_for_tests().dump().await.unwrap(),
+            before,
+            "{damage}"
+        );
         app = reopened;
     }
 }

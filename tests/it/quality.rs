@@ -2,7 +2,7 @@
 //! questions are those questions), on the 3 dataset episodes and among 299 distractors.
 
 use gdbot::{
-    eval::{self, Gold, Scores},
+    eval::{Gold, Scores},
     retrieve::SearchOptions,
     App,
 };
@@ -16,7 +16,7 @@ async fn scores(app: &App) -> Scores {
         use_questions: false,
         ..SearchOptions::default()
     };
-    eval::run(&app.store, &gold, &options, 1200).await.unwrap()
+    app.eval(&gold, &options).await.unwrap()
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ const QUESTION: &str = "How does Runway help video editors?";
 async fn ask_returns_while_the_database_is_write_locked_and_is_recorded_after() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[]).await;
-    let lock = WriteLock::take(&app.config.database_url).await;
+    let lock = WriteLock::take(&app.config_for_tests().database_url).await;
     let started = Instant::now();
     let answer = tokio::time::timeout(Duration::from_secs(3), app.ask(QUESTION, None, None))
         .await
@@ -35,7 +35,7 @@ async fn ask_returns_while_the_database_is_write_locked_and_is_recorded_after() 
         .expect("an answer id, for feedback buttons");
     lock.release().await;
     let row = wait_json(
-        app.store.pool(),
+        app.store_for_tests().pool(),
         "the answer record",
         ANSWER_SQL,
         id,
@@ -52,8 +52,8 @@ async fn ask_returns_while_the_database_is_write_locked_and_is_recorded_after() 
 async fn cli_ask_prints_while_the_database_is_write_locked_and_records_before_exiting() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[]).await;
-    let url = app.config.database_url.clone();
-    app.store.close().await;
+    let url = app.config_for_tests().database_url.clone();
+    app.close().await;
     let lock = WriteLock::take(&url).await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_gdbot"))
         .args(["ask", QUESTION, "--json"])
@@ -107,7 +107,7 @@ async fn cli_ask_prints_while_the_database_is_write_locked_and_records_before_ex
         .expect("reopen");
     let row: Option<String> = sqlx::query_scalar(ANSWER_SQL)
         .bind(id)
-        .fetch_optional(app.store.pool())
+        .fetch_optional(app.store_for_tests().pool())
         .await
         .expect("query");
     let row: Value = serde_json::from_str(&row.expect("the answer was recorded")).expect("json");
@@ -118,15 +118,15 @@ async fn cli_ask_prints_while_the_database_is_write_locked_and_records_before_ex
 async fn closing_the_store_writes_every_answer_still_queued() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[]).await;
-    let lock = WriteLock::take(&app.config.database_url).await;
+    let lock = WriteLock::take(&app.config_for_tests().database_url).await;
     let mut ids = Vec::new();
     for q in [QUESTION, "What is diffusion?", "Who founded Runway?"] {
         let a = app.ask(q, None, None).await.expect("answer");
         ids.push(a.answer_id.expect("an answer id"));
     }
     let closing = tokio::spawn({
-        let store = app.store.clone();
-        async move { store.close().await }
+        let app = app.clone();
+        async move { app.close().await }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!closing.is_finished(), "close waits for the queued records");
@@ -138,7 +138,7 @@ async fn closing_the_store_writes_every_answer_still_queued() {
     for id in ids {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE id = ?")
             .bind(id)
-            .fetch_one(app.store.pool())
+            .fetch_one(app.store_for_tests().pool())
             .await
             .expect("query");
         assert_eq!(n, 1, "answer {id} was written before the store closed");

@@ -20,6 +20,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -136,7 +137,7 @@ impl LlmClient {
                 .build()
                 .map_err(|e| format!("cannot set up HTTP: {e}")),
             cfg: cfg.clone(),
-            secrets: Secrets::new([("OPENAI_API_KEY", Some(cfg.api_key.as_str()))]),
+            secrets: Secrets::new([("OPENAI_API_KEY", Some(cfg.api_key.expose_secret().as_str()))]),
             legacy_token_field: Arc::default(),
         }
     }
@@ -219,7 +220,7 @@ impl LlmClient {
             let body = request::body(&self.cfg, field, system, user);
             let sent = client
                 .post(&url)
-                .bearer_auth(&self.cfg.api_key)
+                .bearer_auth(self.cfg.api_key.expose_secret())
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .header(reqwest::header::ACCEPT, "text/event-stream")
                 .body(body)

@@ -50,7 +50,7 @@ mod tests {
 
     fn cfg(temperature: Option<f32>) -> LlmConfig {
         LlmConfig {
-            api_key: "k".into(),
+            api_key: String::from("k").into(),
             base_url: "http://127.0.0.1:1/v1".into(),
             model: "o3-mini".into(),
             timeout: std::time::Duration::from_secs(1),

@@ -14,22 +14,24 @@ mod stats;
 
 use std::path::{Path, PathBuf};
 
-pub use latency::QueryFigures;
-pub use report::{Machine, Report, Row};
-pub use sample::{sample_sentences, sentences};
-pub use stats::{percentile, Latency};
+pub use report::Report;
+use report::{Machine, Row};
+use sample::sample_sentences;
 
-use crate::{
+use gdbot::{
     answer::AnswerError,
     config::Config,
     eval::Gold,
-    retrieve::{self, RetrieveError, SearchOptions},
+    retrieve::{RetrieveError, SearchOptions},
     store::StoreError,
     App,
 };
 
 /// Questions of the shipped gold file: realistic questions a user would ask.
-const GOLD_JSON: &str = include_str!("../../tests/data/dataset_questions_gold.json");
+const GOLD_JSON: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/dataset_questions_gold.json"
+));
 /// Query sentences sampled from the corpus transcripts, on top of the gold questions.
 pub const SAMPLED_SENTENCES: usize = 100;
 pub const DEFAULT_SIZES: [usize; 3] = [300, 1000, 2048];
@@ -136,7 +138,7 @@ pub async fn run(
         ));
         let app = App::open(config_for(&child::sqlite_url(&db))?).await?;
         let queries = latency::measure(&app, &questions).await?;
-        app.store.close().await;
+        app.close().await;
         progress(&format!("{n} episodes: idle memory (child process)"));
         let idle = blocking(|| child::idle_rss_kb(&db, &work.path().join("idle.log")))?;
         remove_db(&db);
@@ -167,8 +169,7 @@ pub async fn run(
 /// and return VmRSS in kB — what a serving bot holding the corpus costs at rest.
 pub async fn idle(database_url: &str) -> Result<u64, BenchError> {
     let app = App::open(config_for(database_url)?).await?;
-    retrieve::search(
-        &app.store,
+    app.search(
         "How do you deploy machine learning models to production?",
         &SearchOptions::default(),
     )
@@ -178,7 +179,7 @@ pub async fn idle(database_url: &str) -> Result<u64, BenchError> {
         what: "bench-idle".into(),
         message: "cannot read VmRSS from /proc/self/status".into(),
     })?;
-    app.store.close().await;
+    app.close().await;
     Ok(rss)
 }
 

@@ -1,15 +1,11 @@
-//! In-process timings of the query paths: `retrieve::search` (cold and warm) and `App::ask`.
+//! In-process timings of the query paths: `App::search` (cold and warm) and `App::ask`.
 
 use std::time::Instant;
 
 use serde::Serialize;
 
 use super::{stats::Latency, BenchError};
-use crate::{
-    answer::Mode,
-    retrieve::{self, SearchOptions},
-    App,
-};
+use gdbot::{answer::Mode, retrieve::SearchOptions, App};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryFigures {
@@ -22,9 +18,9 @@ pub struct QueryFigures {
     pub ask: Latency,
 }
 
-/// Time `retrieve::search` twice over `questions`, then `App::ask` once per question.
+/// Time `App::search` twice over `questions`, then `App::ask` once per question.
 pub async fn measure(app: &App, questions: &[String]) -> Result<QueryFigures, BenchError> {
-    if app.answerer.model().is_some() {
+    if app.llm_model().is_some() {
         return Err(BenchError::LlmConfigured);
     }
     let options = SearchOptions::default();
@@ -33,7 +29,7 @@ pub async fn measure(app: &App, questions: &[String]) -> Result<QueryFigures, Be
         let mut ms = Vec::with_capacity(questions.len());
         for q in questions {
             let t = Instant::now();
-            retrieve::search(&app.store, q, &options).await?;
+            app.search(q, &options).await?;
             ms.push(t.elapsed().as_secs_f64() * 1e3);
         }
         passes.push(Latency::of(&ms));

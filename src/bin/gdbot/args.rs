@@ -1,0 +1,165 @@
+//! The command line's grammar (clap): subcommands, their options, and the global `--json`.
+
+use std::path::PathBuf;
+
+use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
+
+use crate::bench;
+
+#[derive(Parser)]
+#[command(
+    name = "gdbot",
+    version,
+    about = "Answers questions about the Gradient Dissent podcast, with sources"
+)]
+pub struct Cli {
+    /// Print JSON instead of text (before or after the subcommand)
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// Parse the process arguments, or exit with clap's usage error.
+    pub fn parse_checked() -> Cli {
+        Cli::try_parse_checked(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// clap checks `ask --stream`'s conflict with the global `--json` only when `--json` follows
+    /// the subcommand; this checks `gdbot --json ask --stream` too.
+    fn try_parse_checked(
+        args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+    ) -> Result<Cli, clap::Error> {
+        let cli = Cli::try_parse_from(args)?;
+        if matches!(&cli.command, Command::Ask(a) if a.stream && cli.json) {
+            return Err(Cli::command().error(
+                ErrorKind::ArgumentConflict,
+                "the argument '--json' cannot be used with '--stream'",
+            ));
+        }
+        Ok(cli)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Validate dataset CSV file(s) and replace the stored dataset atomically (default: DATASET_PATH)
+    Import(ImportArgs),
+    /// List the stored episodes
+    Episodes,
+    /// Show one episode: by video id, URL, or words of its title / guest name
+    Episode(EpisodeArgs),
+    /// Rank transcript passages for a query
+    Search(SearchArgs),
+    /// Answer a question with cited sources (LLM when OPENAI_API_KEY is set, quoted excerpts otherwise)
+    Ask(AskArgs),
+    /// Run the Discord bot (/ask, /episode, /reload) until Ctrl-C or SIGTERM
+    Serve,
+    /// Measure retrieval quality against a gold file (see shared/eval/README.md)
+    Eval(EvalArgs),
+    /// Measure import, search, answer and memory figures on a corpus CSV (see README "Performance")
+    Bench(BenchArgs),
+    /// Internal (used by `bench`): open DATABASE_URL, search once, idle 1 s, print VmRSS
+    #[command(hide = true)]
+    BenchIdle,
+    /// Internal (used by `bench`): `import PATH`, then print this process's peak RSS (VmHWM)
+    #[command(hide = true)]
+    BenchImport { path: PathBuf },
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// CSV files (optionally .gz); several are merged into one dataset
+    pub paths: Vec<PathBuf>,
+    /// Validate and report what would change, without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct EpisodeArgs {
+    pub query: String,
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    /// The query (omit with --batch)
+    pub query: Option<String>,
+    /// Only this episode (its id, see `gdbot episodes`)
+    #[arg(long)]
+    pub episode: Option<String>,
+    /// Number of passages
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub k: u16,
+    /// JSON lines {"qid","question"} in, one {"qid","hits"} line out per question
+    #[arg(long)]
+    pub batch: Option<PathBuf>,
+    /// Ignore the dataset's generated questions (leakage-free evaluation)
+    #[arg(long)]
+    pub without_questions: bool,
+}
+
+#[derive(Args)]
+pub struct AskArgs {
+    pub question: String,
+    /// Only this episode (its id, see `gdbot episodes`)
+    #[arg(long)]
+    pub episode: Option<String>,
+    /// Print the answer as it is generated (the default when stdout is a terminal)
+    #[arg(long, conflicts_with = "json")]
+    pub stream: bool,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    #[arg(long)]
+    pub gold: PathBuf,
+    /// Ignore the dataset's generated questions (the gold questions ARE those questions)
+    #[arg(long)]
+    pub without_questions: bool,
+    /// Experiment with fusion weights: name=value,… (see retrieve::Tuning)
+    #[arg(long, hide = true)]
+    pub tune: Option<String>,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Corpus in the dataset schema (.csv or .csv.gz), e.g. ../shared/corpus/changelog.csv.gz
+    pub corpus: PathBuf,
+    /// Corpus sizes (first N episodes), comma-separated
+    #[arg(long, value_delimiter = ',', default_values_t = bench::DEFAULT_SIZES)]
+    pub sizes: Vec<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_checked(std::iter::once("gdbot").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn json_is_one_flag_before_or_after_the_subcommand() {
+        for args in [&["--json", "episodes"][..], &["episodes", "--json"]] {
+            assert!(parse(args).unwrap().json, "{args:?}");
+        }
+        assert!(!parse(&["episodes"]).unwrap().json);
+        let cli = parse(&["--json", "search", "--k", "3", "diffusion"]).unwrap();
+        assert!(cli.json && matches!(cli.command, Command::Search(a) if a.k == 3));
+    }
+
+    #[test]
+    fn ask_stream_conflicts_with_json_wherever_it_is_written() {
+        for args in [
+            &["ask", "q", "--stream", "--json"][..],
+            &["ask", "q", "--json", "--stream"],
+            &["--json", "ask", "q", "--stream"],
+        ] {
+            let e = parse(args).err().expect("refused");
+            assert_eq!(e.kind(), ErrorKind::ArgumentConflict, "{args:?}");
+        }
+        assert!(parse(&["ask", "q", "--stream"]).is_ok());
+    }
+}
