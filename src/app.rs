@@ -20,9 +20,8 @@ use crate::{
 /// Configuration, storage and the answerer, shared by every request (cloning is cheap).
 #[derive(Debug, Clone)]
 pub struct App {
-    // `pub(crate)` only until `discord` calls the methods below instead (then private).
-    pub(crate) config: Config,
-    pub(crate) store: Store,
+    config: Config,
+    store: Store,
     answerer: Answerer,
     reload_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }

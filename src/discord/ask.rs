@@ -64,7 +64,6 @@ pub(super) async fn on_feedback(
         Some((vote, answer_id)) => {
             match data
                 .app
-                .store
                 .queue_feedback(answer_id, &c.user.id.to_string(), vote)
                 .await
             {

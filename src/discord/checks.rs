@@ -20,7 +20,7 @@ pub fn is_moderator(
 
 /// poise check for moderator commands: refuses ephemerally and logs the attempt.
 pub async fn moderator_check(ctx: Context<'_>) -> Result<bool, Error> {
-    let allowed_roles = &ctx.data().app.config.discord.moderator_role_ids;
+    let allowed_roles = &ctx.data().app.discord().moderator_role_ids;
     // Interactions carry the member with its computed permissions: no cache or HTTP needed.
     let allowed = ctx
         .author_member()

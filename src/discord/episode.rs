@@ -16,7 +16,7 @@ pub async fn episode(
     let data = ctx.data();
     let _busy = data.in_flight.token();
     let detail = match lookup::resolve(&data.app, &query).await? {
-        Ok(row) => data.app.store.episode(&row.episode_id).await?,
+        Ok(row) => data.app.episode(&row.episode_id).await?,
         Err(message) => {
             ctx.send(render::ephemeral(&message)).await?;
             return Ok(());
@@ -69,7 +69,7 @@ async fn picked_question(
     if let Err(wait) = data.limiter.check(c.user.id.get()) {
         return Err(render::slow_down(wait));
     }
-    let detail = data.app.store.episode(episode_id).await.map_err(|e| {
+    let detail = data.app.episode(episode_id).await.map_err(|e| {
         tracing::error!(error = %e, "could not load an episode for a suggested question");
         render::GENERIC_ERROR.to_string()
     })?;

@@ -6,7 +6,7 @@ use poise::serenity_prelude as serenity;
 use super::{render, Context};
 use crate::{
     store::{EpisodeRow, StoreError},
-    App,
+    App, EpisodeLookup,
 };
 
 /// Autocomplete for episode options: titles matching what was typed; the value is the episode id.
@@ -14,7 +14,7 @@ pub async fn autocomplete_episode(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let rows = match ctx.data().app.store.find_episodes(partial, 25).await {
+    let rows = match ctx.data().app.suggest_episodes(partial, 25).await {
         Ok(rows) => rows,
         Err(e) => {
             tracing::warn!(error = %e, "episode autocomplete failed");
@@ -30,9 +30,9 @@ pub(super) async fn resolve(
     app: &App,
     query: &str,
 ) -> Result<Result<EpisodeRow, String>, StoreError> {
-    if let Some(row) = app.store.find_episodes(query, 1).await?.into_iter().next() {
-        return Ok(Ok(row));
-    }
-    let closest = app.store.closest_titles(query, 3).await?;
-    Ok(Err(render::no_episode(query, &closest)))
+    Ok(match app.find_episode(query).await? {
+        EpisodeLookup::Found(row) => Ok(row),
+        EpisodeLookup::NotFound { closest } => Err(render::no_episode(query, &closest)),
+        EpisodeLookup::NothingToLookUp => Err(render::nothing_to_look_up(query)),
+    })
 }

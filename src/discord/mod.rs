@@ -45,7 +45,7 @@ pub struct Data {
 impl Data {
     fn new(app: App, rest: Arc<http::Rest>) -> Self {
         Data {
-            limiter: Arc::new(AskLimiter::per_minute(app.config.discord.ask_per_minute)),
+            limiter: Arc::new(AskLimiter::per_minute(app.discord().ask_per_minute)),
             in_flight: TaskTracker::new(),
             app,
             rest,
@@ -81,14 +81,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let token = app
-        .config
-        .discord
+        .discord()
         .token
         .clone()
         .ok_or(ServeError::MissingToken)?;
     let rest = Arc::new(http::Rest::new(
         secrecy::ExposeSecret::expose_secret(&token),
-        app.config.discord.api_base.as_deref(),
+        app.discord().api_base.as_deref(),
     )?);
     let http = rest.callbacks();
     let data = Data::new(app.clone(), rest);
@@ -96,7 +95,7 @@ pub async fn serve(
     // Slash commands need no privileged intent (nor any other).
     let intents = serenity::GatewayIntents::empty();
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
-        .framework(framework(data, app.config.discord.guild_id))
+        .framework(framework(data, app.discord().guild_id))
         .await
         .map_err(ServeError::Client)?;
     match client.http.get_bot_gateway().await {
@@ -135,7 +134,7 @@ pub async fn serve(
             DRAIN_LIMIT.as_secs()
         );
     }
-    app.store.close().await;
+    app.close().await;
     result
 }
 

@@ -22,7 +22,7 @@ pub async fn reload(
 ) -> Result<(), Error> {
     let data = ctx.data();
     let _busy = data.in_flight.token();
-    let max = data.app.config.discord.reload_max_bytes;
+    let max = data.app.discord().reload_max_bytes;
     if let Some(f) = &file {
         if let Err(message) = check_attachment(&f.filename, u64::from(f.size), max) {
             ctx.send(render::ephemeral(&message)).await?;
@@ -34,11 +34,7 @@ pub async fn reload(
     let app = &data.app;
     let result = match &file {
         None => app
-            .import_paths(
-                std::slice::from_ref(&app.config.dataset_path),
-                false,
-                &ProgressBar::hidden(),
-            )
+            .import_dataset_path(false, &ProgressBar::hidden())
             .await
             .map_err(|e| describe(&e)),
         Some(f) => match f.download().await {

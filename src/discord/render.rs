@@ -273,6 +273,17 @@ pub fn no_episode(query: &str, closest: &[String]) -> String {
     truncate(&msg, CONTENT_MAX)
 }
 
+/// The reply to an episode query with no letter or digit in it (`?!`, `*`).
+pub fn nothing_to_look_up(query: &str) -> String {
+    truncate(
+        &format!(
+            "Nothing to look up in `{}`: type words of the title or the guest's name, a video id or a URL.",
+            quoted(query)
+        ),
+        CONTENT_MAX,
+    )
+}
+
 fn duration(length_s: Option<i64>) -> String {
     length_s
         .map(|s| {

@@ -1,6 +1,7 @@
 //! Behaviours that a one-line change in the bot could break without any other test noticing:
 //! the /ask rate limit, `private:true`, storing a 👍/👎 vote, draining answers on shutdown, and
-//! answering the suggested question picked, for its episode only.
+//! answering the suggested question picked, for its episode only, and refusing an /episode query
+//! with nothing to look up.
 
 use std::time::{Duration, Instant};
 
@@ -182,4 +183,27 @@ async fn shutdown_waits_for_an_answer_in_progress() {
         "the answer in progress was delivered before the bot stopped: {m}"
     );
     stopping.await.expect("shutdown");
+}
+
+/// `/episode ?!` has nothing to look up: it is refused, not answered with the first episode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn episode_queries_with_nothing_to_look_up_are_refused() {
+    let bot = Bot::start(LlmSettings::default(), &[]).await;
+    for query in ["?!", "*", "\u{200b}"] {
+        let ep = bot.fake.command_interaction(
+            "episode",
+            json!([{"name": "query", "type": 3, "value": query}]),
+            &Actor::member(33),
+        );
+        bot.dispatch_acked(&ep).await;
+        let cb = bot.fake.wait_for_callback(&ep.id, SECS(3)).await;
+        let text = ephemeral_text(&cb);
+        assert!(text.starts_with("Nothing to look up in"), "{query}: {text}");
+        assert!(
+            !cb.data.to_string().contains("watch?v="),
+            "{query}: no episode shown: {}",
+            cb.data
+        );
+    }
+    bot.shutdown().await;
 }
