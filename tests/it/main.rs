@@ -8,5 +8,6 @@ mod cli;
 mod import;
 mod llm_cli;
 mod llm_limits;
+mod llm_logs;
 mod quality;
 mod record;

@@ -106,16 +106,97 @@ fn redact(bytes: &[u8], secrets: &Secrets) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    const KEY: &str = "sk-secret-123456";
+
+    fn secrets() -> Secrets {
+        Secrets::new([("OPENAI_API_KEY", Some(KEY))])
+    }
+
+    /// A response whose body arrives in `parts`, then `Err` if `fail`.
+    fn response(parts: &[&[u8]], fail: bool) -> reqwest13::Response {
+        let mut items: Vec<Result<Vec<u8>, std::io::Error>> =
+            parts.iter().map(|p| Ok(p.to_vec())).collect();
+        if fail {
+            items.push(Err(std::io::Error::other("connection reset by peer")));
+        }
+        let body = reqwest13::Body::wrap_stream(futures::stream::iter(items));
+        reqwest13::Response::from(http::Response::new(body))
+    }
+
+    /// What async-openai would read: (bytes, whether the body broke).
+    async fn read_all(body: reqwest13::Body) -> (Vec<u8>, bool) {
+        let mut resp = reqwest13::Response::from(http::Response::new(body));
+        let mut out = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => out.extend_from_slice(&c),
+                Ok(None) => return (out, false),
+                Err(_) => return (out, true),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_secret_split_between_reads_is_redacted() {
+        let attempt = Arc::new(Attempt::default());
+        let parts: [&[u8]; 4] = [
+            b"data: {\"a\":\"Bearer sk-sec",
+            b"ret-12",
+            b"3456\"}\n",
+            b"\ndata: [DONE]\n\n",
+        ];
+        let body = capped_redacted(response(&parts, false), 1 << 20, secrets(), attempt.clone());
+        let (out, broke) = read_all(body).await;
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "data: {\"a\":\"Bearer <redacted OPENAI_API_KEY>\"}\n\ndata: [DONE]\n\n"
+        );
+        assert!(!broke && !attempt.capped());
+    }
+
+    #[tokio::test]
+    async fn the_body_ends_at_the_cap() {
+        // exactly the cap: whole, not marked
+        let attempt = Arc::new(Attempt::default());
+        let body = capped_redacted(
+            response(&[b"0123456789"], false),
+            10,
+            secrets(),
+            attempt.clone(),
+        );
+        assert_eq!(read_all(body).await, (b"0123456789".to_vec(), false));
+        assert!(!attempt.capped());
+        // one byte over: cut there, marked, and an unfinished line is still passed on
+        let attempt = Arc::new(Attempt::default());
+        let parts: [&[u8]; 3] = [b"data: 1\n\n", b"data: xxxxxxxxxx", b"never read"];
+        let body = capped_redacted(response(&parts, false), 12, secrets(), attempt.clone());
+        assert_eq!(read_all(body).await, (b"data: 1\n\ndat".to_vec(), false));
+        assert!(attempt.capped());
+    }
+
+    #[tokio::test]
+    async fn a_broken_body_is_described() {
+        let attempt = Arc::new(Attempt::default());
+        let body = capped_redacted(
+            response(&[b"data: 1\n\n"], true),
+            1 << 20,
+            secrets(),
+            attempt.clone(),
+        );
+        assert_eq!(read_all(body).await, (b"data: 1\n\n".to_vec(), true));
+        let broken = attempt.broken().unwrap_or_default();
+        assert!(broken.contains("connection reset by peer"), "{broken}");
+    }
+
     #[test]
     fn redaction_keeps_every_other_byte() {
-        let secrets = Secrets::new([("OPENAI_API_KEY", Some("sk-secret-123456"))]);
         let input =
             b"data: {\"m\":\"Bearer sk-secret-123456\"}\r\n\xff\xfedata: sk-secret-123456\n";
-        let out = redact(input, &secrets);
+        let out = redact(input, &secrets());
         assert_eq!(
             out,
             b"data: {\"m\":\"Bearer <redacted OPENAI_API_KEY>\"}\r\n\xff\xfedata: <redacted OPENAI_API_KEY>\n"
         );
-        assert_eq!(redact(b"\xe2\x82", &secrets), b"\xe2\x82"); // a cut character stays cut
+        assert_eq!(redact(b"\xe2\x82", &secrets()), b"\xe2\x82"); // a cut character stays cut
     }
 }
