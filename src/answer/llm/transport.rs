@@ -97,10 +97,9 @@ impl Transport {
         if HeaderValue::from_str(&format!("Bearer {}", cfg.api_key)).is_err() {
             return Err("OPENAI_API_KEY cannot be sent in an HTTP header".into());
         }
-        // reqwest 0.13 without its aws-lc default needs a process-wide rustls provider: ring,
-        // which serenity's reqwest already builds. An error means one is installed already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = tls().map_err(|e| format!("cannot set up TLS: {e}"))?;
         let http = reqwest13::Client::builder()
+            .tls_backend_preconfigured(tls)
             .build()
             .map_err(|e| format!("cannot set up HTTP: {}", llm_http::describe(&e, &secrets)))?;
         // Every field set: `OpenAIConfig::new()` also reads OPENAI_ORG_ID / OPENAI_PROJECT_ID
@@ -170,6 +169,21 @@ impl Transport {
         let body = body::capped_redacted(resp, self.stream_bytes, self.secrets.clone(), attempt);
         response(head, body)
     }
+}
+
+/// TLS as serenity's reqwest 0.12 (and the Discord clients) have it: rustls on the ring provider
+/// (reqwest 0.13's default would build aws-lc-rs, a slow C build) with Mozilla's roots bundled
+/// (webpki-roots: no system certificate store needed). Given to reqwest ready-made, so no
+/// process-wide default provider is installed.
+fn tls() -> Result<rustls::ClientConfig, rustls::Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 fn response(
