@@ -3,14 +3,16 @@
 //!
 //! async-openai does the OpenAI part: it builds the request (URL, `Authorization`, our JSON body
 //! through its `byot` calls), turns an error response into an `ApiError` with its status, and
-//! parses the event stream into our lenient chunk types ([`stream`]). Left to itself it also
-//! panicked on a key with a control character, logged raw error bodies (an echoed key reached
-//! the logs), reported a non-OpenAI error body as malformed JSON without its status, did not
-//! retry a connection reset after connecting, and read streams without bound. So:
-//! - its HTTP goes through our tower service ([`transport`], its `middleware` feature): error
-//!   bodies of any shape are read within a bound and reduced to a short redacted message (the
-//!   only thing async-openai then sees or logs), successful bodies are capped and redacted before
-//!   its SSE parser ([`body`]), transport errors come back to us unretried;
+//! parses the server-sent events into our lenient chunk types ([`stream`]). Left to itself it
+//! also panics on a key with a control character (it unwraps the header), logs raw error bodies
+//! (an echoed key reached the logs), reports a non-OpenAI error body as malformed JSON without
+//! its status, retries only failures to connect (not a reset after connecting) with no regard
+//! for our time budget, and reads streams without bound. So:
+//! - its HTTP goes through our tower service ([`transport`], its `middleware` feature) instead of
+//!   its own reqwest service and retry layer: error bodies of any shape are read within a bound
+//!   and reduced to a short redacted message (all that async-openai then sees, reports or logs),
+//!   successful bodies are capped and redacted before its SSE parser ([`body`]), transport
+//!   errors come back to us unretried;
 //! - the retry loop is ours (below): 429, 5xx and transport errors before a response, with
 //!   backoff or the server's Retry-After, within `LLM_TIMEOUT_SECS`;
 //! - the key is checked before async-openai makes a header of it, and everything a server sends

@@ -118,7 +118,7 @@ impl Transport {
     }
 
     /// An async-openai client whose requests go through this transport, reporting to `attempt`.
-    /// Cheap (a few `Arc`s): one per attempt keeps each attempt's findings apart.
+    /// Cheap (handles and the config cloned): one per attempt keeps each attempt's findings apart.
     pub(super) fn client(&self, attempt: &Arc<Attempt>) -> async_openai::Client<OpenAIConfig> {
         let this = self.clone();
         let attempt = attempt.clone();
