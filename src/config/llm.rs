@@ -92,8 +92,9 @@ pub(super) fn from_lookup(
     }))
 }
 
-/// The key goes into an `Authorization: Bearer …` header: printable ASCII without spaces (a
-/// control character once made the HTTP library panic). The message never shows the key.
+/// The key goes into an `Authorization: Bearer …` header: printable ASCII without spaces
+/// (async-openai unwraps the header it makes: a control character would panic). The message
+/// never shows the key.
 fn check_key(key: &str) -> Result<(), ConfigError> {
     let bad = key
         .char_indices()

@@ -1,6 +1,7 @@
 //! The `gdbot` binary against the local OpenAI-compatible fake: no secret reaches stdout or
 //! stderr whatever the server echoes, at the default log level and at trace; a key that cannot be
-//! a header is a config error; `ask --stream` prints the text while it is generated.
+//! a header is a config error; async-openai's own variables (`OPENAI_ORG_ID`…) are ignored;
+//! `ask --stream` prints the text while it is generated.
 
 use std::{
     io::Read,
@@ -140,6 +141,24 @@ async fn a_key_that_cannot_be_a_header_is_a_config_error() {
         "{err}"
     );
     assert!(fake.requests().is_empty());
+}
+
+/// async-openai's configuration would read these from the environment and unwrap them into
+/// headers gdbot does not document: they are ignored, a control character in them included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_org_and_project_variables_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeOpenAi::start(LlmSettings::default()).await;
+    let env = [
+        ("OPENAI_ORG_ID", "org-\u{1}"),
+        ("OPENAI_PROJECT_ID", "proj-\u{1}"),
+    ];
+    let o = output(gdbot(&dir, &fake, &["ask", QUESTION, "--json"], &env)).await;
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(v["mode"], "llm", "{err}");
+    assert_eq!(fake.requests().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

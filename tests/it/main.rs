@@ -9,6 +9,7 @@ mod import;
 mod import_bounds;
 mod llm_cli;
 mod llm_limits;
+mod llm_logs;
 mod open;
 mod quality;
 mod record;

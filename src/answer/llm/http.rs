@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use reqwest13::header::HeaderMap;
 use serde_json::Value;
 
 use crate::redact::Secrets;
@@ -50,7 +50,7 @@ pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// A transport error with its causes ("error sending request…: connection closed before
 /// message completed"), redacted.
-pub(super) fn describe(e: &reqwest::Error, secrets: &Secrets) -> String {
+pub(super) fn describe(e: &reqwest13::Error, secrets: &Secrets) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -77,7 +77,7 @@ pub(super) struct ErrorBody {
 }
 
 impl ErrorBody {
-    pub(super) async fn read(mut resp: reqwest::Response, secrets: &Secrets) -> ErrorBody {
+    pub(super) async fn read(mut resp: reqwest13::Response, secrets: &Secrets) -> ErrorBody {
         let mut bytes = Vec::new();
         while bytes.len() < ERROR_BODY_MAX {
             match resp.chunk().await {

@@ -1,16 +1,28 @@
 //! Streaming chat completions from any OpenAI-compatible server (OpenAI, LiteLLM, vLLM, Ollama,
 //! llama.cpp server): one `POST /chat/completions` with `"stream": true`, server-sent events back.
 //!
-//! A small client over reqwest (the one serenity already uses) rather than async-openai, which
-//! panicked on a key with a control character, logged raw error bodies (an echoed key reached the
-//! logs), reported a non-OpenAI error body as malformed JSON without its HTTP status, did not
-//! retry a connection reset after connecting, and read streams without bound. Here every text a
-//! server sends is redacted before it is kept, errors carry the status, transport errors before a
-//! response are retried within the time budget, and what is read is capped (see [`LlmClient`]).
+//! async-openai does the OpenAI part: it builds the request (URL, `Authorization`, our JSON body
+//! through its `byot` calls), turns an error response into an `ApiError` with its status, and
+//! parses the server-sent events into our lenient chunk types ([`stream`]). Left to itself it
+//! also panics on a key with a control character (it unwraps the header), logs raw error bodies
+//! (an echoed key reached the logs), reports a non-OpenAI error body as malformed JSON without
+//! its status, retries only failures to connect (not a reset after connecting) with no regard
+//! for our time budget, and reads streams without bound. So:
+//! - its HTTP goes through our tower service ([`transport`], its `middleware` feature) instead of
+//!   its own reqwest service and retry layer: error bodies of any shape are read within a bound
+//!   and reduced to a short redacted message (all that async-openai then sees, reports or logs),
+//!   successful bodies are capped and redacted before its SSE parser ([`body`]), transport
+//!   errors come back to us unretried;
+//! - the retry loop is ours (below): 429, 5xx and transport errors before a response, with
+//!   backoff or the server's Retry-After, within `LLM_TIMEOUT_SECS`;
+//! - the key is checked before async-openai makes a header of it, and everything a server sends
+//!   is redacted again before it is kept (answer, model name, errors, partial texts).
 
+mod body;
 mod http;
 mod request;
 mod stream;
+mod transport;
 
 use std::{
     sync::{
@@ -20,6 +32,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use async_openai::error::OpenAIError;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
@@ -30,6 +43,7 @@ use crate::{
 };
 
 use request::TokenField;
+use transport::{Attempt, Refusal, Transport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {
@@ -116,8 +130,8 @@ pub const STREAM_BYTES_PER_TOKEN: usize = 1024 * 4;
 
 #[derive(Clone)]
 pub struct LlmClient {
-    /// `Err` when the HTTP client could not be built (reported on each call, never a panic).
-    http: Result<reqwest::Client, String>,
+    /// `Err` when the transport could not be set up (reported on each call, never a panic).
+    transport: Result<Transport, String>,
     cfg: LlmConfig,
     secrets: Secrets,
     /// Auto token field: the server refused `max_completion_tokens`; send `max_tokens` from now on.
@@ -132,12 +146,13 @@ impl std::fmt::Debug for LlmClient {
 
 impl LlmClient {
     pub fn new(cfg: &LlmConfig) -> Self {
+        let secrets =
+            Secrets::new([("OPENAI_API_KEY", Some(cfg.api_key.expose_secret().as_str()))]);
+        let stream_bytes = cfg.max_answer_tokens as usize * STREAM_BYTES_PER_TOKEN;
         LlmClient {
-            http: reqwest::Client::builder()
-                .build()
-                .map_err(|e| format!("cannot set up HTTP: {e}")),
+            transport: Transport::new(cfg, stream_bytes, secrets.clone()),
             cfg: cfg.clone(),
-            secrets: Secrets::new([("OPENAI_API_KEY", Some(cfg.api_key.expose_secret().as_str()))]),
+            secrets,
             legacy_token_field: Arc::default(),
         }
     }
@@ -209,37 +224,49 @@ impl LlmClient {
         partial: Option<&UnboundedSender<String>>,
         deadline: Instant,
     ) -> Result<Completion, LlmFailure> {
-        let client = self
-            .http
+        let transport = self
+            .transport
             .as_ref()
             .map_err(|e| LlmError::Connect(e.clone()))?;
-        let url = format!("{}/chat/completions", self.cfg.base_url);
         let mut retries = 0;
         loop {
             let field = self.token_field();
             let body = request::body(&self.cfg, field, system, user);
-            let sent = client
-                .post(&url)
-                .bearer_auth(self.cfg.api_key.expose_secret())
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(reqwest::header::ACCEPT, "text/event-stream")
-                .body(body)
-                .send()
+            // A client per attempt, so what its response left (error body, cap) is its own.
+            let attempt = Arc::new(Attempt::default());
+            let opened = transport
+                .client(&attempt)
+                .chat()
+                .create_stream_byot::<_, stream::Chunk>(body)
                 .await;
-            let (error, retry_after) = match sent {
-                Ok(resp) if resp.status().is_success() => {
+            let (error, retry_after) = match opened {
+                Ok(events) => {
                     let limits = stream::Limits {
                         text_bytes: self.max_answer_bytes(),
                         stream_bytes: self.max_stream_bytes(),
                     };
-                    return stream::read(resp, &self.cfg.model, limits, &self.secrets, partial)
-                        .await;
+                    return stream::read(
+                        events,
+                        &attempt,
+                        &self.cfg.model,
+                        limits,
+                        &self.secrets,
+                        partial,
+                    )
+                    .await;
                 }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let retry_after = http::retry_after(resp.headers());
-                    let body = http::ErrorBody::read(resp, &self.secrets).await;
-                    if status == reqwest::StatusCode::BAD_REQUEST
+                Err(OpenAIError::ApiError(api)) => {
+                    let status = api.status_code;
+                    // Our transport parsed the body before async-openai saw its short message.
+                    let Refusal { body, retry_after } =
+                        attempt.take_refusal().unwrap_or_else(|| Refusal {
+                            body: http::ErrorBody::parse(
+                                api.api_error.message.as_bytes(),
+                                &self.secrets,
+                            ),
+                            retry_after: None,
+                        });
+                    if status == reqwest13::StatusCode::BAD_REQUEST
                         && self.cfg.token_limit_field == TokenLimitField::Auto
                         && field == TokenField::MaxCompletionTokens
                         && body.mentions(TokenField::MaxCompletionTokens.name())
@@ -257,7 +284,7 @@ impl LlmClient {
                         message: body.message.clone(),
                     };
                     let retryable = status.is_server_error()
-                        || (status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                        || (status == reqwest13::StatusCode::TOO_MANY_REQUESTS
                             && !body.insufficient_quota);
                     if !retryable {
                         return Err(error.into());
@@ -266,10 +293,17 @@ impl LlmClient {
                 }
                 // No response at all: refused, reset or closed before the status line. Nothing
                 // was generated, so sending again is safe.
-                Err(e) if e.is_builder() => {
+                Err(OpenAIError::Reqwest(e)) if e.is_builder() => {
                     return Err(LlmError::Connect(http::describe(&e, &self.secrets)).into())
                 }
-                Err(e) => (LlmError::Connect(http::describe(&e, &self.secrets)), None),
+                Err(OpenAIError::Reqwest(e)) => {
+                    (LlmError::Connect(http::describe(&e, &self.secrets)), None)
+                }
+                // Nothing else comes before a response (the body always serializes).
+                Err(other) => {
+                    let text = self.secrets.redact(&other.to_string()).into_owned();
+                    return Err(LlmError::Connect(text).into());
+                }
             };
             if retries >= self.cfg.max_retries {
                 return Err(error.into());

@@ -1,10 +1,11 @@
-//! The request body: only parameters every model accepts, plus what the configuration asks for.
+//! The request body (async-openai's `byot` calls send it as given): only parameters every model
+//! accepts, plus what the configuration asks for.
 //!
 //! Reasoning models (o1, o3-mini…) reject `temperature` and `max_tokens` with HTTP 400, so
 //! `temperature` is sent only when `LLM_TEMPERATURE` is set, and the token limit goes in
 //! `max_completion_tokens` (OpenAI's current field) unless the server only knows `max_tokens`.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::config::LlmConfig;
 
@@ -24,7 +25,7 @@ impl TokenField {
 }
 
 /// The JSON body for a streamed chat completion.
-pub(super) fn body(cfg: &LlmConfig, field: TokenField, system: &str, user: &str) -> Vec<u8> {
+pub(super) fn body(cfg: &LlmConfig, field: TokenField, system: &str, user: &str) -> Value {
     let mut body = json!({
         "model": cfg.model,
         "stream": true,
@@ -38,13 +39,11 @@ pub(super) fn body(cfg: &LlmConfig, field: TokenField, system: &str, user: &str)
     if let Some(t) = cfg.temperature {
         body["temperature"] = json!(t);
     }
-    serde_json::to_vec(&body).unwrap_or_default()
+    body
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
-
     use super::*;
     use crate::config::{LlmConfig, TokenLimitField};
 
@@ -62,7 +61,7 @@ mod tests {
     }
 
     fn parsed(cfg: &LlmConfig, field: TokenField) -> Value {
-        serde_json::from_slice(&body(cfg, field, "sys", "user")).unwrap()
+        body(cfg, field, "sys", "user")
     }
 
     #[test]

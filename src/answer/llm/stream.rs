@@ -1,22 +1,18 @@
-//! Reading a streamed completion: server-sent events of lenient chunks, within two caps.
+//! Reading a streamed completion: the lenient chunks async-openai parses from the server-sent
+//! events, within two caps.
 //!
-//! Lenient types of our own: OpenAI-compatible servers send fields strict types reject (empty
-//! `finish_reason`, missing `id`, extra keys). The byte stream is capped before the SSE parser
-//! (which buffers a whole event, so an endless line could otherwise grow without bound), and the
-//! answer text is capped on its own; past either cap reading stops, the text so far is kept and
-//! the completion is marked [`Cut::SizeLimit`].
+//! Lenient types of our own (async-openai's `byot`): OpenAI-compatible servers send fields strict
+//! types reject (empty `finish_reason`, missing `id`, extra keys). The byte stream is capped
+//! before async-openai's SSE parser ([`super::body`]) and the answer text is capped here; past
+//! either, reading stops, the text so far is kept and the completion is marked
+//! [`Cut::SizeLimit`].
 
-use std::sync::{
-    atomic::{AtomicBool, Ordering},
-    Arc,
-};
-
-use eventsource_stream::{EventStream, EventStreamError};
-use futures::StreamExt;
+use async_openai::error::OpenAIError;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{http::describe, Completion, Cut, LlmError, LlmFailure, TokenCounts};
+use super::{transport::Attempt, Completion, Cut, LlmError, LlmFailure, TokenCounts};
 use crate::redact::Secrets;
 
 /// How much one stream may deliver.
@@ -28,7 +24,7 @@ pub(super) struct Limits {
 
 /// One streamed chunk, every field optional.
 #[derive(Debug, Deserialize)]
-struct Chunk {
+pub(super) struct Chunk {
     #[serde(default)]
     choices: Vec<ChunkChoice>,
     usage: Option<ChunkUsage>,
@@ -55,18 +51,14 @@ struct ChunkUsage {
 
 /// Read the events of a successful response into a completion.
 pub(super) async fn read(
-    resp: reqwest::Response,
+    events: impl Stream<Item = Result<Chunk, OpenAIError>>,
+    attempt: &Attempt,
     model: &str,
     limits: Limits,
     secrets: &Secrets,
     partial: Option<&UnboundedSender<String>>,
 ) -> Result<Completion, LlmFailure> {
-    let capped = Arc::new(AtomicBool::new(false));
-    let mut events = std::pin::pin!(EventStream::new(capped_bytes(
-        resp,
-        limits.stream_bytes,
-        capped.clone()
-    )));
+    let mut events = std::pin::pin!(events);
     let mut out = Completion {
         text: String::new(),
         usage: TokenCounts::default(),
@@ -74,29 +66,28 @@ pub(super) async fn read(
         cut: None,
     };
     let fail = |error: LlmError, usage: TokenCounts| LlmFailure { error, usage };
-    while let Some(event) = events.next().await {
-        let event = match event {
-            Ok(e) => e,
-            Err(EventStreamError::Transport(e)) => {
-                return Err(fail(LlmError::Stream(describe(&e, secrets)), out.usage))
-            }
-            Err(other) => {
-                let text = secrets.redact(&other.to_string()).into_owned();
-                let msg = format!("bad SSE data: {}", short(&text));
+    while let Some(item) = events.next().await {
+        let chunk = match item {
+            Ok(chunk) => chunk,
+            // async-openai ends the stream at `[DONE]`, skips `keepalive` events and parses the
+            // rest as JSON; what it cannot parse comes here (already redacted, see body.rs).
+            Err(OpenAIError::JSONDeserialize(e, data)) => match data.trim() {
+                "" => continue, // keep-alive
+                "[DONE]" => break,
+                data => {
+                    let msg = format!("malformed JSON ({e}): {}", short(&secrets.redact(data)));
+                    return Err(fail(LlmError::Stream(msg), out.usage));
+                }
+            },
+            Err(OpenAIError::StreamError(e)) => {
+                let msg = attempt.broken().unwrap_or_else(|| {
+                    let text = secrets.redact(&e.to_string()).into_owned();
+                    format!("bad SSE data: {}", short(&text))
+                });
                 return Err(fail(LlmError::Stream(msg), out.usage));
             }
-        };
-        let data = event.data.trim();
-        if data == "[DONE]" {
-            break;
-        }
-        if data.is_empty() {
-            continue; // keep-alive
-        }
-        let chunk: Chunk = match serde_json::from_str(data) {
-            Ok(c) => c,
-            Err(e) => {
-                let msg = format!("malformed JSON ({e}): {}", short(&secrets.redact(data)));
+            Err(other) => {
+                let msg = short(&secrets.redact(&other.to_string()));
                 return Err(fail(LlmError::Stream(msg), out.usage));
             }
         };
@@ -145,7 +136,7 @@ pub(super) async fn read(
             break; // dropping the stream closes the connection
         }
     }
-    if capped.load(Ordering::Relaxed) {
+    if attempt.capped() {
         out.cut = Some(Cut::SizeLimit);
     }
     if out.text.trim().is_empty() {
@@ -161,32 +152,6 @@ pub(super) async fn read(
         return Err(fail(error, out.usage));
     }
     Ok(out)
-}
-
-/// The response body, ending (and setting `capped`) once `max` bytes have been read.
-fn capped_bytes(
-    resp: reqwest::Response,
-    max: usize,
-    capped: Arc<AtomicBool>,
-) -> impl futures::Stream<Item = Result<impl AsRef<[u8]>, reqwest::Error>> {
-    futures::stream::unfold(Some((resp, 0usize)), move |state| {
-        let capped = capped.clone();
-        async move {
-            let (mut resp, read) = state?;
-            match resp.chunk().await {
-                Ok(Some(chunk)) if read + chunk.len() > max => {
-                    capped.store(true, Ordering::Relaxed);
-                    Some((Ok(chunk.slice(..max - read)), None))
-                }
-                Ok(Some(chunk)) => {
-                    let read = read + chunk.len();
-                    Some((Ok(chunk), Some((resp, read))))
-                }
-                Ok(None) => None,
-                Err(e) => Some((Err(e), None)),
-            }
-        }
-    })
 }
 
 /// The largest index ≤ `i` on a char boundary of `s`.
