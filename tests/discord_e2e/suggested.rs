@@ -89,17 +89,21 @@ pub(crate) fn source_videos(embed: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn suggested_question_answered_is_the_one_picked() {
-    let bot = Bot::start(LlmSettings::default(), &[]).await;
-    let actor = Actor::member(40);
-    let questions = bot
-        .app
+/// The episode's suggested questions as stored.
+async fn stored_questions(bot: &Bot) -> Vec<String> {
+    bot.app
         .episode(EPISODE)
         .await
         .expect("load")
         .expect("episode")
-        .questions;
+        .questions
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggested_question_answered_is_the_one_picked() {
+    let bot = Bot::start(LlmSettings::default(), &[]).await;
+    let actor = Actor::member(40);
+    let questions = stored_questions(&bot).await;
     let msg = open_episode(&bot, EPISODE, &actor).await;
     let options = menu_options(&msg);
     assert_eq!(options.len(), 5, "five suggested questions: {options:?}");
@@ -152,13 +156,7 @@ fn with_decoy(question: &str) -> Vec<u8> {
 async fn suggested_question_is_answered_from_its_episode_only() {
     let bot = Bot::start(LlmSettings::default(), &[]).await;
     let actor = Actor::member(41);
-    let questions = bot
-        .app
-        .episode(EPISODE)
-        .await
-        .expect("load")
-        .expect("episode")
-        .questions;
+    let questions = stored_questions(&bot).await;
     let picked = questions[2].clone();
     bot.app
         .import_bytes(with_decoy(&picked), "decoy.csv", false)
