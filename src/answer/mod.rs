@@ -5,7 +5,6 @@
 mod extractive;
 pub mod llm;
 mod prompt;
-pub mod stream_print;
 
 use std::time::Instant;
 

@@ -6,6 +6,7 @@ mod args;
 mod bench;
 mod out;
 mod print;
+mod stream_print;
 
 use std::{
     future::Future,

@@ -7,9 +7,9 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::out::out;
+use crate::{out::out, stream_print::StreamPrinter};
 use gdbot::{
-    answer::{self, stream_print::StreamPrinter, Answer},
+    answer::{self, Answer},
     cite,
     eval::Scores,
     retrieve::Hit,
