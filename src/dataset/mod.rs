@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+mod export;
 mod fields;
 mod mojibake;
 mod pylist;
@@ -13,7 +14,9 @@ mod rows;
 mod sniff;
 #[cfg(test)]
 mod tests;
+pub mod word_times;
 
+pub use export::{python_list, write_csv};
 pub use mojibake::repair as repair_mojibake;
 pub use pylist::parse_list as parse_questions;
 
@@ -32,6 +35,9 @@ pub struct Episode {
     pub transcript: String,
     pub summary: Option<String>,
     pub questions: Vec<String>,
+    /// When each word was said (from captions), in milliseconds: one per word of `transcript`,
+    /// non-decreasing (validated by `word_times`). `None`: times are estimated from `length_s`.
+    pub word_times_ms: Option<Vec<u32>>,
 }
 
 /// A whole parsed and validated dataset file.

@@ -77,11 +77,11 @@ fn link_target(url: &str) -> String {
         .replace(')', "%29")
 }
 
-/// `[1] [Title ≈12:34](link)`
+/// `[1] [Title ≈12:34](link)`, or `[1] [Title 12:34](link)` when the time is exact.
 pub fn source_line(n: usize, s: &Source) -> String {
     let at = s
         .timestamp_s
-        .map(|t| format!(" {}", cite::format_timestamp(t)))
+        .map(|t| format!(" {}", cite::format_at(t, s.timestamp_exact)))
         .unwrap_or_default();
     let title = link_text(&truncate(&s.title, 120));
     format!("[{n}] [{title}{at}]({})", link_target(&s.link))

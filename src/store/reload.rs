@@ -215,7 +215,7 @@ async fn clear_all(tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> 
 }
 
 /// Hash of everything stored for an episode plus the chunking and index schemes.
-fn content_hash(ep: &Episode) -> String {
+pub(super) fn content_hash(ep: &Episode) -> String {
     let mut h = Sha256::new();
     for part in [
         chunk::SCHEME,
@@ -233,6 +233,11 @@ fn content_hash(ep: &Episode) -> String {
     for q in &ep.questions {
         h.update(q.as_bytes());
         h.update([0x1e]);
+    }
+    // Only when there are times: episodes without them keep the hashes they had before.
+    if let Some(times) = &ep.word_times_ms {
+        h.update([0x1d]);
+        h.update(crate::dataset::word_times::encode(times));
     }
     format!("{:x}", h.finalize())
 }
