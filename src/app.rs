@@ -2,11 +2,16 @@
 //! answerer it owns. Front ends call these methods and render the results; they do not reach
 //! into the store or the configuration.
 
+mod add;
+mod export;
 mod import;
 
 use std::path::PathBuf;
 
 use indicatif::ProgressBar;
+
+pub use add::AddError;
+pub use export::{ExportError, ExportReport};
 
 use crate::{
     answer::{Answer, AnswerError, Answerer},

@@ -17,4 +17,4 @@ pub mod redact;
 pub mod retrieve;
 pub mod store;
 
-pub use app::{App, EpisodeLookup};
+pub use app::{AddError, App, EpisodeLookup, ExportError, ExportReport};

@@ -5,8 +5,10 @@
 
 use std::path::Path;
 
+mod episode_file;
 mod export;
 mod fields;
+mod manifest;
 mod mojibake;
 mod pylist;
 mod read;
@@ -16,7 +18,12 @@ mod sniff;
 mod tests;
 pub mod word_times;
 
+pub use episode_file::{
+    check_meta, episode_from_bytes, episode_from_upload, load_episode, EpisodeFileError,
+    EpisodeMeta, MetaField, EXTENSIONS,
+};
 pub use export::{python_list, write_csv};
+pub use manifest::{load_all as load_manifest_files, read_manifest, ManifestEntry};
 pub use mojibake::repair as repair_mojibake;
 pub use pylist::parse_list as parse_questions;
 

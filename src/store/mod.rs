@@ -1,5 +1,7 @@
 //! The only place with SQL: opening the database, atomic reloads, lookups and full-text search.
 
+mod add;
+mod archive;
 mod bulk;
 mod episodes;
 mod index;
@@ -15,6 +17,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use add::{AddOutcome, AddReport, AddedEpisode};
 pub use episodes::{EpisodeDetail, EpisodeRow};
 pub use index::{IndexMeta, StoredTerm};
 pub use log::AnswerRecord;

@@ -69,6 +69,12 @@ pub enum ReloadError {
         first: String,
         second: String,
     },
+    #[error("{url}: its episode id `{episode_id}` is that of the stored episode {stored_url}; add it with that URL to update it")]
+    IdTaken {
+        url: String,
+        episode_id: String,
+        stored_url: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -179,7 +185,7 @@ impl Store {
     }
 }
 
-async fn insert_log(
+pub(super) async fn insert_log(
     conn: &mut sqlx::SqliteConnection,
     r: &ReloadReport,
     outcome: &str,
