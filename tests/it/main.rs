@@ -3,7 +3,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod add;
 mod answer;
+mod archive;
 mod cli;
 mod import;
 mod import_bounds;
