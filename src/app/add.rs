@@ -73,6 +73,11 @@ impl App {
         self.add_checked(parsed, file_name).await
     }
 
+    /// Check what a moderator gives besides the file (before a Discord attachment is fetched).
+    pub fn check_episode_meta(&self, meta: &EpisodeMeta) -> Result<(), (MetaField, String)> {
+        dataset::check_meta(meta)
+    }
+
     async fn add_checked(
         &self,
         parsed: Result<(Vec<Episode>, Vec<String>), EpisodeFileError>,

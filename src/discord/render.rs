@@ -382,6 +382,18 @@ pub fn reload_failed(error: &str) -> String {
     format!("{head}{body}{tail}")
 }
 
+pub fn add_ok(report: &str) -> String {
+    let head = "✅ Episode added to the archive.\n";
+    format!("{head}{}", fenced(report, CONTENT_MAX - chars(head) - 10))
+}
+
+pub fn add_failed(error: &str) -> String {
+    let head = "❌ The episode was not added:\n";
+    let tail = "\nNothing was changed.";
+    let body = fenced(error, CONTENT_MAX - chars(head) - chars(tail) - 10);
+    format!("{head}{body}{tail}")
+}
+
 #[cfg(test)]
 #[path = "render_tests.rs"]
 mod tests;

@@ -3,13 +3,14 @@
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
 //! - `fake_strict`: the fake refuses what Discord refuses (bodies, callback types, expired tokens)
 //!   and rate-limits like Discord;
-//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`: gdbot's
+//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `add`: gdbot's
 //!   Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod add;
 mod bot;
 mod components;
 mod fake_proof;
