@@ -110,7 +110,8 @@ async fn add_is_for_moderators_checks_options_and_adds_atomically() {
 
     // Bad options and attachments: an ephemeral message naming the option or file.
     let moderator = Actor::new(11, MODERATOR, &[]);
-    let cases: Vec<(&str, Vec<u8>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<u8>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "orchard.txt",
             text.clone(),

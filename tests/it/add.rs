@@ -352,3 +352,46 @@ async fn concurrent_reader_sees_before_or_after_an_add_never_a_mix() {
     let seen = reader.await.unwrap();
     assert!(seen.len() >= 2, "the reader overlapped the adds: {seen:?}");
 }
+
+/// `gdbot add` as a user runs it: a JSON report, or exit 1 with the problem named and nothing
+/// stored.
+#[test]
+fn the_add_command_reports_or_refuses() {
+    use crate::cli::gdbot;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "garden.txt", "compost heaps and raised beds");
+    let f = file.to_str().unwrap();
+    let o = gdbot(
+        &dir,
+        &["add", f, "--url", "mailto:x", "--title", "Garden"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("option `url`") && err.contains("Nothing was stored."),
+        "{err}"
+    );
+    let o = gdbot(
+        &dir,
+        &[
+            "add", f, "--url", GARDEN_URL, "--title", "Garden", "--length", "95", "--json",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["added"].as_u64(), v["archive_episodes"].as_u64()),
+        (Some(1), Some(4))
+    );
+    assert_eq!(v["episodes"][0]["length_s"], 95);
+    let o = gdbot(&dir, &["episodes"], &[]);
+    let listed = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("garden12345") && l.contains("1:35")),
+        "{listed}"
+    );
+}
