@@ -1,6 +1,7 @@
 //! The only place with SQL: opening the database, atomic reloads, lookups and full-text search.
 
 mod bulk;
+mod enrich;
 mod episodes;
 mod index;
 mod log;
@@ -15,6 +16,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use enrich::{EnrichLog, EnrichSource, Enrichment, StoredChunk};
 pub use episodes::{EpisodeDetail, EpisodeRow};
 pub use index::{IndexMeta, StoredTerm};
 pub use log::AnswerRecord;

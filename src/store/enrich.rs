@@ -1,0 +1,255 @@
+//! Enrichment's rows: the episodes to enrich, the map step's chunk results (each committed as it
+//! arrives, so an interrupted run resumes), and the final write of summary and questions with
+//! their word spans, atomic with the refresh of the episode's full-text row.
+
+use sqlx::{Sqlite, Transaction};
+
+use super::{Store, StoreError, NOW};
+use crate::fold::strip_invisible;
+
+/// An episode as enrichment reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EnrichSource {
+    pub episode_id: String,
+    pub url: String,
+    pub title: String,
+    pub transcript: String,
+    pub has_summary: bool,
+    pub n_questions: i64,
+}
+
+/// One chunk's result of the map step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredChunk {
+    pub chunk: usize,
+    pub start_word: usize,
+    pub end_word: usize,
+    pub summary: String,
+    pub questions: Vec<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+}
+
+/// The final result for one episode: summary, and questions with their word spans.
+#[derive(Debug, Clone)]
+pub struct Enrichment<'a> {
+    pub url: &'a str,
+    /// The transcript the chunks were cut from: the write is refused if it changed meanwhile.
+    pub transcript: &'a str,
+    pub summary: &'a str,
+    pub questions: &'a [(String, usize, usize)],
+}
+
+/// A row of the `enrichments` log.
+#[derive(Debug, Clone, Default)]
+pub struct EnrichLog<'a> {
+    pub url: &'a str,
+    pub ok: bool,
+    pub chunks: usize,
+    pub reused_chunks: usize,
+    pub calls: usize,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub questions: usize,
+    pub model: Option<&'a str>,
+    pub message: Option<&'a str>,
+}
+
+const SOURCE_SELECT: &str = "SELECT e.episode_id, e.url, e.title, e.transcript,
+    (e.summary IS NOT NULL AND trim(e.summary) <> '') AS has_summary,
+    (SELECT COUNT(*) FROM questions q WHERE q.episode = e.id) AS n_questions
+    FROM episodes e";
+
+impl Store {
+    /// The episode with this id, or every episode (in stored order) when `None`.
+    pub async fn enrich_sources(
+        &self,
+        episode_id: Option<&str>,
+    ) -> Result<Vec<EnrichSource>, StoreError> {
+        let rows = match episode_id {
+            Some(id) => {
+                sqlx::query_as(&format!("{SOURCE_SELECT} WHERE e.episode_id = ?"))
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{SOURCE_SELECT} ORDER BY e.id"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(rows)
+    }
+
+    /// The chunk results stored for this episode under `source_hash`; results stored under
+    /// another hash (the transcript or the scheme changed) are deleted.
+    pub async fn stored_chunks(
+        &self,
+        url: &str,
+        source_hash: &str,
+    ) -> Result<Vec<StoredChunk>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let stale = sqlx::query("DELETE FROM enrich_chunks WHERE url = ? AND source_hash <> ?")
+            .bind(url)
+            .bind(source_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if stale > 0 {
+            tracing::info!(url, stale, "discarded chunk results of an older transcript");
+        }
+        let rows: Vec<(i64, i64, i64, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT chunk, start_word, end_word, summary, questions, prompt_tokens, completion_tokens
+             FROM enrich_chunks WHERE url = ? ORDER BY chunk",
+        )
+        .bind(url)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        // A row that does not read back (edited by hand) is left out: its chunk is asked again.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(chunk, start, end, summary, questions, pt, ct)| {
+                Some(StoredChunk {
+                    chunk: chunk.try_into().ok()?,
+                    start_word: start.try_into().ok()?,
+                    end_word: end.try_into().ok()?,
+                    summary,
+                    questions: serde_json::from_str(&questions).ok()?,
+                    prompt_tokens: pt,
+                    completion_tokens: ct,
+                })
+            })
+            .collect())
+    }
+
+    /// Store one chunk's result (its own short transaction: it survives a crash of the run).
+    pub async fn save_chunk(
+        &self,
+        url: &str,
+        source_hash: &str,
+        c: &StoredChunk,
+    ) -> Result<(), StoreError> {
+        let questions = serde_json::to_string(&c.questions).unwrap_or_else(|_| "[]".into());
+        sqlx::query(&format!(
+            "INSERT OR REPLACE INTO enrich_chunks
+             (url, source_hash, chunk, start_word, end_word, summary, questions, prompt_tokens, completion_tokens, at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {NOW})"
+        ))
+        .bind(url)
+        .bind(source_hash)
+        .bind(c.chunk as i64)
+        .bind(c.start_word as i64)
+        .bind(c.end_word as i64)
+        .bind(&c.summary)
+        .bind(questions)
+        .bind(c.prompt_tokens)
+        .bind(c.completion_tokens)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Replace the episode's summary and questions, refresh its full-text row, drop its chunk
+    /// results and log the run, in one transaction. False (nothing written) when the episode is
+    /// gone or its transcript changed since the chunks were cut.
+    pub async fn write_enrichment(
+        &self,
+        e: &Enrichment<'_>,
+        log: &EnrichLog<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row: Option<(i64, String, String)> =
+            sqlx::query_as("SELECT id, title, transcript FROM episodes WHERE url = ?")
+                .bind(e.url)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((id, title, _)) = row.filter(|r| r.2 == e.transcript) else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE episodes SET summary = ? WHERE id = ?")
+            .bind(e.summary)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM questions WHERE episode = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for (position, (text, start, end)) in e.questions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO questions (episode, position, text, start_word, end_word) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(text)
+            .bind(*start as i64)
+            .bind(*end as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        refresh_fts(&mut tx, id, &title, e).await?;
+        sqlx::query("DELETE FROM enrich_chunks WHERE url = ?")
+            .bind(e.url)
+            .execute(&mut *tx)
+            .await?;
+        insert_log(&mut tx, log).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Log a failed enrichment (what was stored of it stays, for the next run).
+    pub async fn log_enrichment(&self, log: &EnrichLog<'_>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_log(&mut tx, log).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The episode's `episodes_fts` row, as `store::bulk` writes it, with the new summary and
+/// questions (a contentless table: the old row is deleted by rowid, then inserted again).
+async fn refresh_fts(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    title: &str,
+    e: &Enrichment<'_>,
+) -> Result<(), sqlx::Error> {
+    let questions: Vec<&str> = e.questions.iter().map(|q| q.0.as_str()).collect();
+    sqlx::query("DELETE FROM episodes_fts WHERE rowid = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO episodes_fts (rowid, title, summary, questions) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(strip_invisible(title).into_owned())
+        .bind(strip_invisible(e.summary).into_owned())
+        .bind(strip_invisible(&questions.join("\n")).into_owned())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn insert_log(
+    tx: &mut Transaction<'_, Sqlite>,
+    l: &EnrichLog<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO enrichments (at, url, outcome, chunks, reused_chunks, calls, prompt_tokens, completion_tokens, questions, model, message)
+         VALUES ({NOW}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(l.url)
+    .bind(if l.ok { "ok" } else { "failed" })
+    .bind(l.chunks as i64)
+    .bind(l.reused_chunks as i64)
+    .bind(l.calls as i64)
+    .bind(l.prompt_tokens as i64)
+    .bind(l.completion_tokens as i64)
+    .bind(l.questions as i64)
+    .bind(l.model)
+    .bind(l.message)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
