@@ -5,6 +5,8 @@ mod support;
 
 mod answer;
 mod cli;
+mod enrich;
+mod enrich_cli;
 mod import;
 mod import_bounds;
 mod llm_cli;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
+use clap::{error::ErrorKind, ArgGroup, Args, CommandFactory, Parser, Subcommand};
 
 use crate::bench;
 
@@ -54,6 +54,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Answer a question with cited sources (LLM when OPENAI_API_KEY is set, quoted excerpts otherwise)
     Ask(AskArgs),
+    /// Write missing summaries and questions with the LLM (map-reduce over ~1,000-token chunks; resumable)
+    Enrich(EnrichArgs),
     /// Run the Discord bot (/ask, /episode, /reload) until Ctrl-C or SIGTERM
     Serve,
     /// Measure retrieval quality against a gold file (see shared/eval/README.md)
@@ -73,6 +75,23 @@ pub struct ImportArgs {
     /// CSV files (optionally .gz); several are merged into one dataset
     pub paths: Vec<PathBuf>,
     /// Validate and report what would change, without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("target").required(true).args(["episode", "all"])))]
+pub struct EnrichArgs {
+    /// One episode: video id, URL, or words of its title
+    #[arg(long)]
+    pub episode: Option<String>,
+    /// Every episode missing a summary or questions
+    #[arg(long)]
+    pub all: bool,
+    /// Replace the summary and questions of an --episode that already has them
+    #[arg(long, conflicts_with = "all")]
+    pub force: bool,
+    /// Print the chunks and estimated tokens without calling the LLM (needs no LLM)
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -148,6 +167,25 @@ mod tests {
         assert!(!parse(&["episodes"]).unwrap().json);
         let cli = parse(&["--json", "search", "--k", "3", "diffusion"]).unwrap();
         assert!(cli.json && matches!(cli.command, Command::Search(a) if a.k == 3));
+    }
+
+    #[test]
+    fn enrich_takes_one_episode_or_all_and_force_only_with_an_episode() {
+        let cli = parse(&["enrich", "--episode", "abc", "--force", "--dry-run"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Enrich(a) if a.force && a.dry_run && a.episode.as_deref() == Some("abc"))
+        );
+        assert!(
+            matches!(parse(&["enrich", "--all"]).unwrap().command, Command::Enrich(a) if a.all)
+        );
+        for args in [
+            &["enrich"][..],
+            &["enrich", "--dry-run"],
+            &["enrich", "--all", "--episode", "abc"],
+            &["enrich", "--all", "--force"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
     }
 
     #[test]
