@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use futures::StreamExt;
+use futures::{future::BoxFuture, FutureExt, StreamExt};
 
 use super::{
     chunk::{self, Chunk},
@@ -23,6 +23,9 @@ const MAP_REPLY_TOKENS: usize = 200;
 const REDUCE_REPLY_TOKENS: usize = 300;
 /// Dry-run estimate of a chunk summary's tokens in the reduce prompt.
 const CHUNK_SUMMARY_TOKENS: usize = 100;
+
+/// A map call's calls and tokens (in a report) and its stored result or why it failed.
+type Asked = (EpisodeReport, Result<StoredChunk, String>);
 
 /// Runs enrichments against one store and LLM, reporting progress.
 pub struct Runner<'a> {
@@ -237,50 +240,15 @@ impl Runner<'_> {
         let mut done = plan.reused();
         (self.progress)(Progress::Chunk { done, total: n });
         let stop = AtomicBool::new(false);
-        let todo = plan
+        // Boxed (and so checked Send) one by one: rustc cannot prove a stream of async closures
+        // borrowing `self` Send for every lifetime, which the Discord command needs.
+        let todo: Vec<BoxFuture<'_, Option<Asked>>> = plan
             .chunks
             .iter()
-            .filter(|c| plan.stored[c.index].is_none());
-        let mut calls = futures::stream::iter(todo)
-            .map(|c| {
-                let stop = &stop;
-                async move {
-                    if stop.load(Ordering::SeqCst) {
-                        return None; // after a failure: not started
-                    }
-                    let mut part = report(src, Outcome::Failed, 0, 0, 0, Usage::default());
-                    let user = prompts::map_user(&src.title, c.index, n, &c.text);
-                    let asked = self
-                        .ask(llm, prompts::MAP_SYSTEM, &user, &mut part, parse::map_reply)
-                        .await;
-                    let saved = match asked {
-                        Ok(ChunkReply { summary, questions }) => {
-                            let row = StoredChunk {
-                                chunk: c.index,
-                                start_word: c.start_word,
-                                end_word: c.end_word,
-                                summary,
-                                questions,
-                                prompt_tokens: Some(part.usage.prompt_tokens as i64),
-                                completion_tokens: Some(part.usage.completion_tokens as i64),
-                            };
-                            match self.store.save_chunk(&src.url, &plan.hash, &row).await {
-                                Ok(()) => Ok(row),
-                                Err(e) => Err(format!(
-                                    "the database refused chunk {} of {n} ({e})",
-                                    c.index + 1
-                                )),
-                            }
-                        }
-                        Err(why) => Err(format!("chunk {} of {n}: {why}", c.index + 1)),
-                    };
-                    if saved.is_err() {
-                        stop.store(true, Ordering::SeqCst);
-                    }
-                    Some((part, saved))
-                }
-            })
-            .buffer_unordered(self.concurrency.max(1));
+            .filter(|c| plan.stored[c.index].is_none())
+            .map(|c| self.map_one(llm, src, plan, c, &stop).boxed())
+            .collect();
+        let mut calls = futures::stream::iter(todo).buffer_unordered(self.concurrency.max(1));
         let mut failure = None;
         while let Some(item) = calls.next().await {
             let Some((part, saved)) = item else { continue };
@@ -300,6 +268,51 @@ impl Runner<'_> {
             }
         }
         (results, failure)
+    }
+
+    /// One chunk's call and the storing of its result; `None` when not started (after a failure).
+    async fn map_one(
+        &self,
+        llm: &LlmClient,
+        src: &EnrichSource,
+        plan: &Plan,
+        c: &Chunk,
+        stop: &AtomicBool,
+    ) -> Option<Asked> {
+        if stop.load(Ordering::SeqCst) {
+            return None;
+        }
+        let n = plan.chunks.len();
+        let mut part = report(src, Outcome::Failed, 0, 0, 0, Usage::default());
+        let user = prompts::map_user(&src.title, c.index, n, &c.text);
+        let asked = self
+            .ask(llm, prompts::MAP_SYSTEM, &user, &mut part, parse::map_reply)
+            .await;
+        let saved = match asked {
+            Ok(ChunkReply { summary, questions }) => {
+                let row = StoredChunk {
+                    chunk: c.index,
+                    start_word: c.start_word,
+                    end_word: c.end_word,
+                    summary,
+                    questions,
+                    prompt_tokens: Some(part.usage.prompt_tokens as i64),
+                    completion_tokens: Some(part.usage.completion_tokens as i64),
+                };
+                match self.store.save_chunk(&src.url, &plan.hash, &row).await {
+                    Ok(()) => Ok(row),
+                    Err(e) => Err(format!(
+                        "the database refused chunk {} of {n} ({e})",
+                        c.index + 1
+                    )),
+                }
+            }
+            Err(why) => Err(format!("chunk {} of {n}: {why}", c.index + 1)),
+        };
+        if saved.is_err() {
+            stop.store(true, Ordering::SeqCst);
+        }
+        Some((part, saved))
     }
 
     /// One prompt, asked again once if the reply does not parse; calls and tokens go to `run`.
