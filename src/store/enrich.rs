@@ -30,6 +30,18 @@ pub struct StoredChunk {
     pub completion_tokens: Option<i64>,
 }
 
+/// An `enrich_chunks` row as stored.
+#[derive(sqlx::FromRow)]
+struct ChunkRow {
+    chunk: i64,
+    start_word: i64,
+    end_word: i64,
+    summary: String,
+    questions: String,
+    prompt_tokens: Option<i64>,
+    completion_tokens: Option<i64>,
+}
+
 /// The final result for one episode: summary, and questions with their word spans.
 #[derive(Debug, Clone)]
 pub struct Enrichment<'a> {
@@ -99,7 +111,7 @@ impl Store {
         if stale > 0 {
             tracing::info!(url, stale, "discarded chunk results of an older transcript");
         }
-        let rows: Vec<(i64, i64, i64, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<ChunkRow> = sqlx::query_as(
             "SELECT chunk, start_word, end_word, summary, questions, prompt_tokens, completion_tokens
              FROM enrich_chunks WHERE url = ? ORDER BY chunk",
         )
@@ -110,15 +122,15 @@ impl Store {
         // A row that does not read back (edited by hand) is left out: its chunk is asked again.
         Ok(rows
             .into_iter()
-            .filter_map(|(chunk, start, end, summary, questions, pt, ct)| {
+            .filter_map(|r| {
                 Some(StoredChunk {
-                    chunk: chunk.try_into().ok()?,
-                    start_word: start.try_into().ok()?,
-                    end_word: end.try_into().ok()?,
-                    summary,
-                    questions: serde_json::from_str(&questions).ok()?,
-                    prompt_tokens: pt,
-                    completion_tokens: ct,
+                    chunk: r.chunk.try_into().ok()?,
+                    start_word: r.start_word.try_into().ok()?,
+                    end_word: r.end_word.try_into().ok()?,
+                    summary: r.summary,
+                    questions: serde_json::from_str(&r.questions).ok()?,
+                    prompt_tokens: r.prompt_tokens,
+                    completion_tokens: r.completion_tokens,
                 })
             })
             .collect())

@@ -170,3 +170,133 @@ async fn a_failed_run_exits_1_and_says_how_to_resume() {
     );
     assert!(out.contains("LLM calls: made 2"), "{out}");
 }
+
+/// The chunk results stored so far in `dir`'s database.
+async fn stored_chunks(dir: &tempfile::TempDir) -> i64 {
+    let url = format!("sqlite://{}/cli.db", dir.path().display());
+    let Ok(pool) = sqlx::SqlitePool::connect(&url).await else {
+        return 0;
+    };
+    let n = sqlx::query_scalar("SELECT COUNT(*) FROM enrich_chunks")
+        .fetch_one(&pool)
+        .await
+        .unwrap_or(0);
+    pool.close().await;
+    n
+}
+
+/// Start `gdbot enrich --all`, stop it with `signal` once 2 chunk results are stored, then run it
+/// again: only the chunks still missing are asked, each chunk is answered once.
+async fn stop_and_resume(signal: libc::c_int) -> (Output, Output, FakeOpenAi) {
+    let dir = dir_with_episode(6_000);
+    let fake = FakeOpenAi::start(crate::support::fake_openai::LlmSettings {
+        latency: std::time::Duration::from_millis(300),
+        ..settings(responder(|p| Reply::Text(map_json(p))))
+    })
+    .await;
+    let env = [
+        ("OPENAI_API_KEY", "sk-test"),
+        ("OPENAI_BASE_URL", fake.base_url()),
+        ("LLM_CONCURRENCY", "1"),
+    ];
+    let mut cmd = gdbot(&dir, &["enrich", "--all"], &env);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("start gdbot");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while stored_chunks(&dir).await < 2 {
+        assert!(std::time::Instant::now() < deadline, "no chunk stored");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // SAFETY: kill(2) on our own child's pid, which has not been waited for yet.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    assert_eq!(sent, 0);
+    let stopped = tokio::task::spawn_blocking(move || child.wait_with_output().expect("wait"))
+        .await
+        .unwrap();
+    let resumed = output(gdbot(&dir, &["enrich", "--all"], &env)).await;
+    (stopped, resumed, fake)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_or_a_crash_mid_run_resumes_without_asking_a_chunk_twice() {
+    for signal in [libc::SIGINT, libc::SIGKILL] {
+        let (stopped, resumed, fake) = stop_and_resume(signal).await;
+        if signal == libc::SIGINT {
+            assert_eq!(
+                stopped.status.code(),
+                Some(130),
+                "{}",
+                text(&stopped.stderr)
+            );
+            assert!(text(&stopped.stderr).contains("run the same command again to resume"));
+        } else {
+            assert_eq!(stopped.status.code(), None, "killed");
+        }
+        assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+        let out = text(&resumed.stdout);
+        assert!(out.contains("enriched NEWEPISODE1"), "{out}");
+        // Each chunk answered once over both runs; the call cut by the signal (if any) is the
+        // only chunk asked twice.
+        let parts: Vec<usize> = fake
+            .requests()
+            .iter()
+            .filter_map(|r| crate::enrich::part_of(&r.body))
+            .collect();
+        let n = *parts.iter().max().unwrap();
+        let mut twice: Vec<usize> = (1..=n)
+            .filter(|p| parts.iter().filter(|q| *q == p).count() > 1)
+            .collect();
+        assert!(
+            twice.len() <= 1,
+            "signal {signal}: asked twice: {twice:?} in {parts:?}"
+        );
+        twice.retain(|p| *p <= 2);
+        assert!(
+            twice.is_empty(),
+            "a stored chunk was asked again: {parts:?}"
+        );
+        assert!(out.contains(&format!("{n} chunks (")), "{out}");
+        assert!(!out.contains("(0 reused)"), "{out}");
+    }
+}
+
+/// Not a check: the figures for the notes. `gdbot enrich` on a 10,000-word episode against the
+/// fake server answering after 400 ms (then 20 ms per streamed event), at LLM_CONCURRENCY 1 and 4:
+/// `cargo test --test it measure_enrich -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn measure_enrich_a_10000_word_episode() {
+    for concurrency in ["1", "4"] {
+        let dir = dir_with_episode(10_000);
+        let fake = FakeOpenAi::start(crate::support::fake_openai::LlmSettings {
+            latency: std::time::Duration::from_millis(400),
+            chunk_delay: std::time::Duration::from_millis(20),
+            words_per_chunk: 5,
+            ..settings(responder(|p| Reply::Text(map_json(p))))
+        })
+        .await;
+        let env = [
+            ("OPENAI_API_KEY", "sk-test"),
+            ("OPENAI_BASE_URL", fake.base_url()),
+            ("LLM_CONCURRENCY", concurrency),
+        ];
+        // First use imports the file: do it before timing.
+        let o = output(gdbot(&dir, &["episodes"], &env)).await;
+        assert!(o.status.success());
+        let started = std::time::Instant::now();
+        let o = output(gdbot(&dir, &["enrich", "--all", "--json"], &env)).await;
+        let took = started.elapsed();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let r: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        println!(
+            "LLM_CONCURRENCY={concurrency}: {:.2} s wall (gdbot's own elapsed_ms {}), {} LLM calls (server saw {}), {} chunks, {} questions",
+            took.as_secs_f64(),
+            r["elapsed_ms"],
+            r["calls"],
+            fake.requests().len(),
+            r["episodes"][0]["chunks"],
+            r["episodes"][0]["questions"],
+        );
+    }
+}
