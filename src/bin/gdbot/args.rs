@@ -56,7 +56,7 @@ pub enum Command {
     Ask(AskArgs),
     /// Write missing summaries and questions with the LLM (map-reduce over ~1,000-token chunks; resumable)
     Enrich(EnrichArgs),
-    /// Run the Discord bot (/ask, /episode, /reload) until Ctrl-C or SIGTERM
+    /// Run the Discord bot (/ask, /episode, /reload, /enrich) until Ctrl-C or SIGTERM
     Serve,
     /// Measure retrieval quality against a gold file (see shared/eval/README.md)
     Eval(EvalArgs),
