@@ -5,10 +5,12 @@
 //! chunk answers ([`prompts`], validated by [`parse`]); one more call combines the chunk summaries
 //! into the episode's summary. Each question is stored with its chunk's word span. Chunk results
 //! are committed as they arrive, so a run that stops (error, crash, Ctrl-C) resumes with the
-//! chunks still missing ([`run`]). The final write is atomic (`Store::write_enrichment`).
+//! chunks still missing ([`run`]; [`plan`] finds them, and is all a dry run does). The final
+//! write is atomic (`Store::write_enrichment`).
 
 pub mod chunk;
 mod parse;
+mod plan;
 pub mod prompts;
 mod run;
 

@@ -9,7 +9,8 @@ use futures::{future::BoxFuture, FutureExt, StreamExt};
 use super::{
     chunk::{self, Chunk},
     parse::{self, ChunkReply},
-    prompts, EnrichError, EpisodeReport, Outcome, PlannedChunk, Progress, Usage,
+    plan::Plan,
+    prompts, EnrichError, EpisodeReport, Outcome, Progress, Usage,
 };
 use crate::{
     answer::llm::{LlmClient, TokenCounts},
@@ -18,11 +19,6 @@ use crate::{
 
 /// Calls per chunk (and for the summary) when the reply is malformed.
 const ATTEMPTS: usize = 2;
-/// Dry-run estimates of a reply: a chunk's JSON, the episode's summary.
-const MAP_REPLY_TOKENS: usize = 200;
-const REDUCE_REPLY_TOKENS: usize = 300;
-/// Dry-run estimate of a chunk summary's tokens in the reduce prompt.
-const CHUNK_SUMMARY_TOKENS: usize = 100;
 
 /// A map call's calls and tokens (in a report) and its stored result or why it failed.
 type Asked = (EpisodeReport, Result<StoredChunk, String>);
@@ -36,94 +32,7 @@ pub struct Runner<'a> {
     pub progress: &'a (dyn Fn(Progress) + Send + Sync),
 }
 
-/// An episode's chunks and the results already stored for them.
-struct Plan {
-    hash: String,
-    chunks: Vec<Chunk>,
-    /// By chunk index.
-    stored: Vec<Option<StoredChunk>>,
-}
-
-impl Plan {
-    fn reused(&self) -> usize {
-        self.stored.iter().flatten().count()
-    }
-}
-
 impl Runner<'_> {
-    async fn plan(&self, src: &EnrichSource) -> Result<Plan, EnrichError> {
-        let transcript = src.transcript.clone();
-        let chunks = tokio::task::spawn_blocking(move || chunk::chunks(&transcript))
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "chunking task failed");
-                Ok(Vec::new())
-            })?;
-        let hash = chunk::source_hash(&src.transcript);
-        let mut stored = vec![None; chunks.len()];
-        for s in self.store.stored_chunks(&src.url, &hash).await? {
-            // Only a result for the same span (the same cut) is this chunk's.
-            let same = chunks
-                .get(s.chunk)
-                .is_some_and(|c| (c.start_word, c.end_word) == (s.start_word, s.end_word));
-            if same {
-                let i = s.chunk;
-                stored[i] = Some(s);
-            }
-        }
-        Ok(Plan {
-            hash,
-            chunks,
-            stored,
-        })
-    }
-
-    /// What a run would do for `src`: its chunks, the calls and an estimate of the tokens.
-    pub async fn dry_run(&self, src: &EnrichSource) -> Result<EpisodeReport, EnrichError> {
-        let plan = self.plan(src).await?;
-        let n = plan.chunks.len();
-        let mut usage = Usage {
-            estimated: true,
-            ..Usage::default()
-        };
-        let mut calls = 0;
-        for c in &plan.chunks {
-            if plan.stored[c.index].is_none() {
-                let frame = prompts::map_user(&src.title, c.index, n, "");
-                usage.prompt_tokens += (c.tokens
-                    + chunk::count_tokens(prompts::MAP_SYSTEM)?
-                    + chunk::count_tokens(&frame)?) as u64;
-                usage.completion_tokens += MAP_REPLY_TOKENS as u64;
-                calls += 1;
-            }
-        }
-        if n > 0 {
-            let frame = prompts::reduce_user(&src.title, &vec![""; n]);
-            usage.prompt_tokens += (chunk::count_tokens(prompts::REDUCE_SYSTEM)?
-                + chunk::count_tokens(&frame)?
-                + n * CHUNK_SUMMARY_TOKENS) as u64;
-            usage.completion_tokens += REDUCE_REPLY_TOKENS as u64;
-            calls += 1;
-        }
-        let reused = plan.reused();
-        Ok(EpisodeReport {
-            plan: plan
-                .chunks
-                .iter()
-                .map(|c| PlannedChunk {
-                    index: c.index,
-                    start_word: c.start_word,
-                    end_word: c.end_word,
-                    tokens: c.tokens,
-                    stored: plan.stored[c.index].is_some(),
-                })
-                .collect(),
-            questions: n * prompts::QUESTIONS_PER_CHUNK,
-            message: (n == 0).then(|| "the transcript has no words".to_string()),
-            ..report(src, Outcome::Planned, n, reused, calls, usage)
-        })
-    }
-
     /// Enrich `src` (episode `position` of `of` in this run).
     pub async fn enrich(
         &self,
@@ -358,7 +267,7 @@ impl Runner<'_> {
     }
 }
 
-fn report(
+pub(super) fn report(
     src: &EnrichSource,
     outcome: Outcome,
     chunks: usize,

@@ -7,6 +7,7 @@ mod answer;
 mod cli;
 mod enrich;
 mod enrich_cli;
+mod enrich_faults;
 mod import;
 mod import_bounds;
 mod llm_cli;
