@@ -169,3 +169,30 @@ async fn enrich_is_for_moderators_shows_progress_and_ends_with_the_summary() {
     assert_eq!(bot.llm.requests().len(), n + 1);
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrich_without_an_llm_or_an_episode_is_refused_privately() {
+    let bot = Bot::start(LlmSettings::default(), &[("OPENAI_API_KEY", "")]).await;
+    let i = enrich_cmd(&bot, &Actor::moderator(22));
+    bot.dispatch_acked(&i).await;
+    let cb = bot.fake.wait_for_callback(&i.id, SECS(3)).await;
+    let text = ephemeral_text(&cb);
+    assert!(
+        text.contains("No LLM is configured") && text.contains("OPENAI_API_KEY"),
+        "{text}"
+    );
+    bot.shutdown().await;
+
+    let bot = Bot::start(LlmSettings::default(), &[]).await;
+    let i = enrich_cmd(&bot, &Actor::moderator(22)); // no such episode in the shipped dataset
+    bot.dispatch_acked(&i).await;
+    let cb = bot.fake.wait_for_callback(&i.id, SECS(3)).await;
+    let text = ephemeral_text(&cb);
+    assert!(
+        text.starts_with("No episode matches `NEWEPISODE1`"),
+        "{text}"
+    );
+    assert!(bot.llm.requests().is_empty());
+    assert!(bot.fake.edits_for(&i.token).is_empty());
+    bot.shutdown().await;
+}

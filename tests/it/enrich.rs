@@ -373,3 +373,21 @@ async fn results_of_a_changed_transcript_are_discarded() {
     );
     app.close().await;
 }
+
+/// The project's Python pipeline wrote 3 questions per ~1,000-token r50k_base chunk: the shipped
+/// episodes' question counts are 3 × our chunk counts (36, 27, 42).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunks_match_the_python_pipelines_for_the_shipped_episodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = crate::support::app_with_dataset(&dir, &[]).await;
+    for e in app.episodes().await.unwrap() {
+        let target = EnrichTarget::Episode {
+            query: e.episode_id.clone(),
+            force: true,
+        };
+        let plan = app.enrich(&target, true, &quiet).await.unwrap();
+        let chunks = plan.episodes[0].chunks as i64;
+        assert_eq!(3 * chunks, e.n_questions, "{}: {chunks} chunks", e.title);
+    }
+    app.close().await;
+}
