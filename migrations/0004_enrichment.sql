@@ -9,7 +9,8 @@ ALTER TABLE questions ADD COLUMN end_word INTEGER;
 -- The map step's results, each committed as it arrives, so an interrupted run resumes where it
 -- stopped. Keyed by the episode's identity (its URL), not its row id: a reload renumbers episodes.
 -- `source_hash` covers the transcript and the chunking scheme; rows of another hash are stale and
--- are discarded. The rows of an episode are deleted when its enrichment is written.
+-- are discarded. Rows are kept after the final write (`written` = 1): an episode whose summary and
+-- questions an import replaced is enriched again with one call (the reduce); `--force` discards them.
 CREATE TABLE enrich_chunks (
     url                TEXT NOT NULL,
     source_hash        TEXT NOT NULL,
@@ -22,6 +23,8 @@ CREATE TABLE enrich_chunks (
     prompt_tokens      INTEGER,
     completion_tokens  INTEGER,
     at                 TEXT NOT NULL,
+    -- 1 once a final write used it
+    written            INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (url, chunk)
 );
 

@@ -61,6 +61,7 @@ impl App {
             llm: llm.as_ref(),
             concurrency: self.config.enrich.concurrency,
             progress,
+            fresh: force,
         };
         let mut episodes = Vec::with_capacity(sources.len());
         for (i, src) in sources.iter().enumerate() {

@@ -30,7 +30,13 @@ impl Plan {
 }
 
 impl Runner<'_> {
-    pub(super) async fn plan(&self, src: &EnrichSource) -> Result<Plan, EnrichError> {
+    /// The chunks of `src` and the results stored for them. Unless `dry_run` (which changes
+    /// nothing), stale results, and with `fresh` those a final write used, are deleted first.
+    pub(super) async fn plan(
+        &self,
+        src: &EnrichSource,
+        dry_run: bool,
+    ) -> Result<Plan, EnrichError> {
         let transcript = src.transcript.clone();
         let chunks = tokio::task::spawn_blocking(move || chunk::chunks(&transcript))
             .await
@@ -40,7 +46,15 @@ impl Runner<'_> {
             })?;
         let hash = chunk::source_hash(&src.transcript);
         let mut stored = vec![None; chunks.len()];
+        if !dry_run {
+            self.store
+                .discard_chunks(&src.url, &hash, self.fresh)
+                .await?;
+        }
         for s in self.store.stored_chunks(&src.url, &hash).await? {
+            if self.fresh && s.written {
+                continue; // --force: every chunk is asked again
+            }
             // Only a result for the same span (the same cut) is this chunk's.
             let same = chunks
                 .get(s.chunk)
@@ -59,7 +73,7 @@ impl Runner<'_> {
 
     /// What a run would do for `src`: its chunks, the calls and an estimate of the tokens.
     pub async fn dry_run(&self, src: &EnrichSource) -> Result<EpisodeReport, EnrichError> {
-        let plan = self.plan(src).await?;
+        let plan = self.plan(src, true).await?;
         let n = plan.chunks.len();
         let mut usage = Usage {
             estimated: true,

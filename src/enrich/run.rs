@@ -30,6 +30,9 @@ pub struct Runner<'a> {
     pub llm: Option<&'a LlmClient>,
     pub concurrency: usize,
     pub progress: &'a (dyn Fn(Progress) + Send + Sync),
+    /// `--force`: ask for every chunk again (results a final write used are not reused; those
+    /// of an interrupted run still are).
+    pub fresh: bool,
 }
 
 impl Runner<'_> {
@@ -43,7 +46,7 @@ impl Runner<'_> {
         let Some(llm) = self.llm else {
             return Err(EnrichError::NoLlm);
         };
-        let plan = self.plan(src).await?;
+        let plan = self.plan(src, false).await?;
         let n = plan.chunks.len();
         let reused = plan.reused();
         (self.progress)(Progress::Episode {
@@ -207,6 +210,7 @@ impl Runner<'_> {
                     questions,
                     prompt_tokens: Some(part.usage.prompt_tokens as i64),
                     completion_tokens: Some(part.usage.completion_tokens as i64),
+                    written: false,
                 };
                 match self.store.save_chunk(&src.url, &plan.hash, &row).await {
                     Ok(()) => Ok(row),

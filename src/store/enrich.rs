@@ -28,6 +28,8 @@ pub struct StoredChunk {
     pub questions: Vec<String>,
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
+    /// A final write already used it (`--force` asks for it again).
+    pub written: bool,
 }
 
 /// An `enrich_chunks` row as stored.
@@ -40,6 +42,7 @@ struct ChunkRow {
     questions: String,
     prompt_tokens: Option<i64>,
     completion_tokens: Option<i64>,
+    written: bool,
 }
 
 /// The final result for one episode: summary, and questions with their word spans.
@@ -94,31 +97,20 @@ impl Store {
         Ok(rows)
     }
 
-    /// The chunk results stored for this episode under `source_hash`; results stored under
-    /// another hash (the transcript or the scheme changed) are deleted.
+    /// The chunk results stored for this episode under `source_hash` (a read: dry runs use it).
     pub async fn stored_chunks(
         &self,
         url: &str,
         source_hash: &str,
     ) -> Result<Vec<StoredChunk>, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let stale = sqlx::query("DELETE FROM enrich_chunks WHERE url = ? AND source_hash <> ?")
-            .bind(url)
-            .bind(source_hash)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if stale > 0 {
-            tracing::info!(url, stale, "discarded chunk results of an older transcript");
-        }
         let rows: Vec<ChunkRow> = sqlx::query_as(
-            "SELECT chunk, start_word, end_word, summary, questions, prompt_tokens, completion_tokens
-             FROM enrich_chunks WHERE url = ? ORDER BY chunk",
+            "SELECT chunk, start_word, end_word, summary, questions, prompt_tokens, completion_tokens, written
+             FROM enrich_chunks WHERE url = ? AND source_hash = ? ORDER BY chunk",
         )
         .bind(url)
-        .fetch_all(&mut *tx)
+        .bind(source_hash)
+        .fetch_all(&self.pool)
         .await?;
-        tx.commit().await?;
         // A row that does not read back (edited by hand) is left out: its chunk is asked again.
         Ok(rows
             .into_iter()
@@ -131,12 +123,37 @@ impl Store {
                     questions: serde_json::from_str(&r.questions).ok()?,
                     prompt_tokens: r.prompt_tokens,
                     completion_tokens: r.completion_tokens,
+                    written: r.written,
                 })
             })
             .collect())
     }
 
-    /// Store one chunk's result (its own short transaction: it survives a crash of the run).
+    /// Delete this episode's chunk results stored under another hash than `source_hash` (the
+    /// transcript or the scheme changed), and with `written` those a final write already used.
+    pub async fn discard_chunks(
+        &self,
+        url: &str,
+        source_hash: &str,
+        written: bool,
+    ) -> Result<(), StoreError> {
+        let gone = sqlx::query(
+            "DELETE FROM enrich_chunks WHERE url = ? AND (source_hash <> ? OR (? AND written = 1))",
+        )
+        .bind(url)
+        .bind(source_hash)
+        .bind(written)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if gone > 0 {
+            tracing::info!(url, gone, "discarded stored chunk results");
+        }
+        Ok(())
+    }
+
+    /// Store one chunk's result (its own short transaction: it survives a crash of the run); it
+    /// replaces an earlier result for that chunk.
     pub async fn save_chunk(
         &self,
         url: &str,
@@ -163,8 +180,8 @@ impl Store {
         Ok(())
     }
 
-    /// Replace the episode's summary and questions, refresh its full-text row, drop its chunk
-    /// results and log the run, in one transaction. False (nothing written) when the episode is
+    /// Replace the episode's summary and questions, refresh its full-text row, mark its chunk
+    /// results written and log the run, in one transaction. False (nothing written) when the episode is
     /// gone or its transcript changed since the chunks were cut.
     pub async fn write_enrichment(
         &self,
@@ -202,7 +219,7 @@ impl Store {
             .await?;
         }
         refresh_fts(&mut tx, id, &title, e).await?;
-        sqlx::query("DELETE FROM enrich_chunks WHERE url = ?")
+        sqlx::query("UPDATE enrich_chunks SET written = 1 WHERE url = ?")
             .bind(e.url)
             .execute(&mut *tx)
             .await?;

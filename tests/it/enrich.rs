@@ -216,9 +216,9 @@ async fn one_call_per_chunk_plus_one_and_questions_stored_with_their_chunk_span(
     .await;
     assert_eq!(hits, 1);
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM enrich_chunks").await,
-        0,
-        "done: work rows dropped"
+        scalar(&app, "SELECT COUNT(*) FROM enrich_chunks WHERE written = 1").await as usize,
+        n,
+        "kept, marked written"
     );
     assert_eq!(
         scalar(
@@ -389,5 +389,64 @@ async fn chunks_match_the_python_pipelines_for_the_shipped_episodes() {
         let chunks = plan.episodes[0].chunks as i64;
         assert_eq!(3 * chunks, e.n_questions, "{}: {chunks} chunks", e.title);
     }
+    app.close().await;
+}
+
+/// An import that changes the dataset rewrites every episode from the file: the summary and
+/// questions `enrich` wrote are gone, but its chunk results are kept, so enriching again costs one
+/// call (the reduce). `--force` asks for every chunk again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_import_replaced_them_one_call_restores_summary_and_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeOpenAi::start(settings(responder(|p| Reply::Text(map_json(p))))).await;
+    let app = app(&dir, &fake, "4", 3_000).await;
+    let first = app.enrich(&EnrichTarget::All, false, &quiet).await.unwrap();
+    let n = first.episodes[0].chunks;
+    let before = questions(&app).await;
+    assert_eq!(before.len(), 3 * n);
+
+    // Another episode added through a full import: ours is rewritten from the file.
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["title", "url", "transcript"]).unwrap();
+    w.write_record(["A new episode", URL, &transcript(3_000)])
+        .unwrap();
+    w.write_record(["Another", "https://example.org/other", "short words here"])
+        .unwrap();
+    app.import_bytes(w.into_inner().unwrap(), "two.csv", false)
+        .await
+        .unwrap();
+    assert!(questions(&app).await.is_empty(), "the import replaced them");
+
+    let calls = fake.requests().len();
+    let r = app.enrich(&one(), false, &quiet).await.unwrap();
+    let e = &r.episodes[0];
+    assert_eq!(
+        (e.outcome, e.reused_chunks, e.calls),
+        (Outcome::Enriched, n, 1),
+        "{e:?}"
+    );
+    assert_eq!(fake.requests().len(), calls + 1, "only the reduce");
+    assert_eq!(
+        questions(&app).await,
+        before,
+        "the same questions and spans"
+    );
+
+    let forced = EnrichTarget::Episode {
+        query: ID.into(),
+        force: true,
+    };
+    let plan = app.enrich(&forced, true, &quiet).await.unwrap();
+    assert_eq!(plan.episodes[0].calls, n + 1, "--force plans every chunk");
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM enrich_chunks").await as usize,
+        n,
+        "a dry run deletes nothing"
+    );
+    let r = app.enrich(&forced, false, &quiet).await.unwrap();
+    assert_eq!(
+        (r.episodes[0].reused_chunks, r.episodes[0].calls),
+        (0, n + 1)
+    );
     app.close().await;
 }
