@@ -88,7 +88,7 @@ pub struct EnrichArgs {
     /// Every episode missing a summary or questions
     #[arg(long)]
     pub all: bool,
-    /// Replace the summary and questions of an --episode that already has them
+    /// Replace the summary and questions of an --episode that already has them (every chunk is asked again)
     #[arg(long, conflicts_with = "all")]
     pub force: bool,
     /// Print the chunks and estimated tokens without calling the LLM (needs no LLM)
