@@ -40,10 +40,15 @@ pub fn to_text<'a>(bytes: &'a [u8], source: &str) -> Result<&'a str, CaptionErro
     })
 }
 
-/// 1-based line of a byte offset.
+/// 1-based line of a byte offset, counting line ends as `split_lines` does.
 fn line_of(bytes: &[u8], at: usize) -> u64 {
     let before = bytes.get(..at).unwrap_or(bytes);
-    before.iter().filter(|&&b| b == b'\n').count() as u64 + 1
+    let ends = before
+        .iter()
+        .enumerate()
+        .filter(|&(k, &b)| b == b'\n' || (b == b'\r' && bytes.get(k + 1) != Some(&b'\n')))
+        .count();
+    ends as u64 + 1
 }
 
 /// The lines of `text` without their terminators (`\r\n`, `\n` or a lone `\r`); line `i` of the
@@ -97,5 +102,7 @@ mod tests {
             err.map(|e| e.to_string()).as_deref(),
             Some("f.vtt: line 2: invalid UTF-8 at byte offset 10; save the file as UTF-8")
         );
+        let err = to_text(b"a\r\nb\rc\n\0", "f.srt").err();
+        assert_eq!(err.map(|e| e.line()), Some(4));
     }
 }

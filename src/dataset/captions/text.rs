@@ -120,7 +120,9 @@ fn links(line: &str) -> String {
                 open = Some(out.len());
                 out.push('[');
             }
-            ']' if line[i..].starts_with('(') => {
+            // Only after a `[`: a `](` without one is text, and looking for its `)` could make
+            // a line of `](](…)` quadratic.
+            ']' if open.is_some() && line[i..].starts_with('(') => {
                 let close = match no_paren_after {
                     Some(p) if p <= i => None,
                     _ => line[i..].find(')').map(|at| i + at),
@@ -134,11 +136,10 @@ fn links(line: &str) -> String {
                         open = None;
                         i = close + 1;
                     }
-                    (_, None) => {
+                    _ => {
                         no_paren_after = Some(i);
                         out.push(']');
                     }
-                    (None, Some(_)) => out.push(']'),
                 }
             }
             '`' => {}
