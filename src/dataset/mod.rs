@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+pub mod captions;
 mod fields;
 mod mojibake;
 mod pylist;
