@@ -3,6 +3,7 @@
 //! into the store or the configuration.
 
 mod add;
+mod enrich;
 mod export;
 mod import;
 
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use indicatif::ProgressBar;
 
 pub use add::AddError;
+pub use enrich::EnrichTarget;
 pub use export::{ExportError, ExportReport};
 
 use crate::{
@@ -29,6 +31,7 @@ pub struct App {
     store: Store,
     answerer: Answerer,
     reload_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    enrich_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What `App::find_episode` made of a query; each front end words it its own way.
@@ -53,6 +56,7 @@ impl App {
             store,
             config,
             reload_lock: Default::default(),
+            enrich_lock: Default::default(),
         })
     }
 

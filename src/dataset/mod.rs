@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+pub mod captions;
 mod episode_file;
 mod export;
 mod fields;

@@ -3,6 +3,7 @@
 mod add;
 mod archive;
 mod bulk;
+mod enrich;
 mod episodes;
 mod index;
 mod log;
@@ -18,6 +19,7 @@ use sqlx::sqlite::{
 };
 
 pub use add::{AddOutcome, AddReport, AddedEpisode};
+pub use enrich::{EnrichLog, EnrichSource, Enrichment, StoredChunk};
 pub use episodes::{EpisodeDetail, EpisodeRow};
 pub use index::{IndexMeta, StoredTerm};
 pub use log::AnswerRecord;

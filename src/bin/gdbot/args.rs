@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
+use clap::{error::ErrorKind, ArgGroup, Args, CommandFactory, Parser, Subcommand};
 
 use crate::bench;
 
@@ -58,7 +58,9 @@ pub enum Command {
     Search(SearchArgs),
     /// Answer a question with cited sources (LLM when OPENAI_API_KEY is set, quoted excerpts otherwise)
     Ask(AskArgs),
-    /// Run the Discord bot (/ask, /episode, /reload) until Ctrl-C or SIGTERM
+    /// Write missing summaries and questions with the LLM (map-reduce over ~1,000-token chunks; resumable)
+    Enrich(EnrichArgs),
+    /// Run the Discord bot (/ask, /episode, /reload, /enrich) until Ctrl-C or SIGTERM
     Serve,
     /// Measure retrieval quality against a gold file (see shared/eval/README.md)
     Eval(EvalArgs),
@@ -116,6 +118,23 @@ pub struct AddArgs {
 pub struct ExportArgs {
     /// Where to write the CSV (.gz: gzip-compressed)
     pub file: PathBuf,
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("target").required(true).args(["episode", "all"])))]
+pub struct EnrichArgs {
+    /// One episode: video id, URL, or words of its title
+    #[arg(long)]
+    pub episode: Option<String>,
+    /// Every episode missing a summary or questions
+    #[arg(long)]
+    pub all: bool,
+    /// Replace the summary and questions of an --episode that already has them (every chunk is asked again)
+    #[arg(long, conflicts_with = "all")]
+    pub force: bool,
+    /// Print the chunks and estimated tokens without calling the LLM (needs no LLM)
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args)]
@@ -219,6 +238,25 @@ mod tests {
                 "--length",
                 "-3",
             ],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn enrich_takes_one_episode_or_all_and_force_only_with_an_episode() {
+        let cli = parse(&["enrich", "--episode", "abc", "--force", "--dry-run"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Enrich(a) if a.force && a.dry_run && a.episode.as_deref() == Some("abc"))
+        );
+        assert!(
+            matches!(parse(&["enrich", "--all"]).unwrap().command, Command::Enrich(a) if a.all)
+        );
+        for args in [
+            &["enrich"][..],
+            &["enrich", "--dry-run"],
+            &["enrich", "--all", "--episode", "abc"],
+            &["enrich", "--all", "--force"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }

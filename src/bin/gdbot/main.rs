@@ -4,6 +4,7 @@
 
 mod args;
 mod bench;
+mod enrich;
 mod out;
 mod print;
 mod stream_print;
@@ -74,6 +75,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Command::Episode(a) => with_dataset(config, |app| cmd_episode(app, a, json)).await,
         Command::Search(a) => with_dataset(config, |app| cmd_search(app, a, json)).await,
         Command::Ask(a) => with_dataset(config, |app| cmd_ask(app, a, json)).await,
+        Command::Enrich(a) => enrich::cmd_enrich(config, a, json).await,
         Command::Serve => cmd_serve(config).await,
         Command::Eval(a) => with_dataset(config, |app| cmd_eval(app, a, json)).await,
         Command::Bench(a) => cmd_bench(a, json).await,
