@@ -4,7 +4,10 @@
 
 use std::path::Path;
 
-use super::{fields, read, word_times, DatasetError, Episode};
+use super::{
+    captions::{self, CaptionError, CaptionFormat, TimedTranscript},
+    fields, read, word_times, DatasetError, Episode,
+};
 
 /// What a moderator gives besides the file (`gdbot add --url … --title …`, a manifest row, the
 /// Discord command's options).
@@ -54,6 +57,9 @@ pub enum EpisodeFileError {
     /// Not a regular file, over the size limit, unreadable.
     #[error(transparent)]
     Read(#[from] DatasetError),
+    /// A caption or transcript file that does not parse (names the file and line).
+    #[error(transparent)]
+    Caption(#[from] CaptionError),
     #[error("option `{}`: {message}", .field.option())]
     Meta { field: MetaField, message: String },
     #[error("{source_name}: {message}")]
@@ -72,7 +78,8 @@ pub enum EpisodeFileError {
     Several(Vec<EpisodeFileError>),
 }
 
-/// The kinds of file an episode can be added from, by extension.
+/// The kinds of file an episode can be added from, by extension (`captions::CaptionFormat`
+/// also takes `.text` and `.markdown`).
 pub const EXTENSIONS: [&str; 4] = [".vtt", ".srt", ".txt", ".md"];
 
 /// Check the moderator's part: http(s) URL, a title, a real date, a plausible length.
@@ -171,18 +178,9 @@ pub fn episode_from_bytes(
     ))
 }
 
-/// What a parser makes of a file.
-struct Parsed {
-    text: String,
-    word_times: Option<Vec<f64>>,
-    duration_s: Option<f64>,
-    warnings: Vec<String>,
-}
-
-/// Plain text and Markdown: the words as they are (no times).
-fn parse(bytes: &[u8], source_name: &str) -> Result<Parsed, EpisodeFileError> {
-    let lower = source_name.to_ascii_lowercase();
-    if !(lower.ends_with(".txt") || lower.ends_with(".md")) {
+/// The file's words and times, by its kind (`captions::parse`).
+fn parse(bytes: &[u8], source_name: &str) -> Result<TimedTranscript, EpisodeFileError> {
+    let Some(format) = CaptionFormat::from_file_name(source_name) else {
         return Err(EpisodeFileError::File {
             source_name: source_name.to_string(),
             message: format!(
@@ -190,12 +188,6 @@ fn parse(bytes: &[u8], source_name: &str) -> Result<Parsed, EpisodeFileError> {
                 EXTENSIONS.join(", ")
             ),
         });
-    }
-    let text = super::sniff::to_text(bytes, source_name)?;
-    Ok(Parsed {
-        text: text.to_string(),
-        word_times: None,
-        duration_s: None,
-        warnings: Vec::new(),
-    })
+    };
+    Ok(captions::parse(bytes, source_name, format)?)
 }

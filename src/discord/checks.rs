@@ -44,9 +44,8 @@ pub async fn moderator_check(ctx: Context<'_>) -> Result<bool, Error> {
 /// An episode file attached to /add: a caption or transcript by its name, at most `max` bytes
 /// (`RELOAD_MAX_MB`). Checked before downloading it.
 pub fn episode_attachment(filename: &str, size: u64, max: u64) -> Result<(), String> {
-    let lower = filename.to_ascii_lowercase();
     let kinds = crate::dataset::EXTENSIONS;
-    if !kinds.iter().any(|ext| lower.ends_with(ext)) {
+    if crate::dataset::captions::CaptionFormat::from_file_name(filename).is_none() {
         return Err(format!(
             "`{}` is not a caption or transcript file: attach one of {}. Nothing was added.",
             render::quoted(filename),

@@ -157,14 +157,25 @@ async fn add_is_for_moderators_checks_options_and_adds_atomically() {
             "nothing more was said"
         );
     }
-    // A file the parser refuses: the report names it; nothing changes.
-    let i = add(&bot, &moderator, "blank.txt", b"   \n".to_vec(), &good);
-    assert_eq!(bot.dispatch_acked(&i).await, 5, "deferred");
-    let said = final_content(&bot, &i).await;
-    assert!(
-        said.starts_with("❌ The episode was not added:") && said.contains("blank.txt"),
-        "{said}"
-    );
+    // Files the parser refuses: the report names the file and line; nothing changes.
+    let broken_vtt =
+        "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nfine\n\n00:00:61.000 --> 00:01:04.000\nbad\n";
+    for (filename, bytes, needle) in [
+        ("blank.txt", b"   \n".to_vec(), "blank.txt: line 1"),
+        (
+            "broken.vtt",
+            broken_vtt.as_bytes().to_vec(),
+            "broken.vtt: line 6: cue timing",
+        ),
+    ] {
+        let i = add(&bot, &moderator, filename, bytes, &good);
+        assert_eq!(bot.dispatch_acked(&i).await, 5, "deferred");
+        let said = final_content(&bot, &i).await;
+        assert!(
+            said.starts_with("❌ The episode was not added:") && said.contains(needle),
+            "{said}"
+        );
+    }
     assert_eq!(store.dump().await.expect("dump"), before, "nothing changed");
     assert!(!autocomplete_ids(&bot, "orchards")
         .await
@@ -193,6 +204,64 @@ async fn add_is_for_moderators_checks_options_and_adds_atomically() {
             .fetch_all(store.pool())
             .await
             .expect("reloads");
-    assert_eq!(log, ["blank.txt rejected", "orchard.txt ok"], "{log:?}");
+    assert_eq!(
+        log,
+        [
+            "blank.txt rejected",
+            "broken.vtt rejected",
+            "orchard.txt ok"
+        ],
+        "{log:?}"
+    );
+    bot.shutdown().await;
+}
+
+/// An episode added from YouTube-style auto-captions through /add is cited by /ask to the second:
+/// `[1] [Axolotl limbs 1:51](…&t=111s)`, without "≈".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_episode_added_from_captions_is_cited_to_the_second_by_ask() {
+    let bot = Bot::start(LlmSettings::default(), &[]).await;
+    let text = "Axolotls regrow whole limbs because their cells remember positional information \
+                and the blastema rebuilds bone muscle and nerve in the right order";
+    let words: Vec<&str> = text.split(' ').cycle().take(2_000).collect();
+    let vtt = gdbot::dataset::captions::synthetic_auto_vtt(&words, 0.37);
+    let url = "https://www.youtube.com/watch?v=axolotl0001";
+    let i = add(
+        &bot,
+        &Actor::new(11, MODERATOR, &[]),
+        "axolotl.en.vtt",
+        vtt.into_bytes(),
+        &[("url", url), ("title", "Axolotl limbs")],
+    );
+    bot.dispatch_acked(&i).await;
+    let said = final_content(&bot, &i).await;
+    assert!(
+        said.contains("1 added") && said.contains("word times (exact citations)"),
+        "{said}"
+    );
+
+    let ask = bot.ask("How do axolotls regrow limbs?", 12);
+    bot.dispatch_acked(&ask).await;
+    let m = bot.wait_original(&ask, SECS(20), is_final_answer).await;
+    let sources: String = m["embeds"][0]["fields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|f| f["name"].as_str().is_some_and(|n| n.starts_with("Sources")))
+        .filter_map(|f| f["value"].as_str().map(String::from))
+        .collect();
+    let first = sources.lines().next().unwrap_or_default().to_string();
+    let t: u64 = first
+        .split("&t=")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix("s)"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a link to the second: {first}"));
+    assert_eq!(
+        first,
+        format!("[1] [Axolotl limbs {}:{:02}]({url}&t={t}s)", t / 60, t % 60),
+        "{sources}"
+    );
     bot.shutdown().await;
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod add;
+mod add_captions;
 mod answer;
 mod archive;
 mod cli;
