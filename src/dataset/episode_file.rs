@@ -115,7 +115,17 @@ pub fn load_episode(
 ) -> Result<(Episode, Vec<String>), EpisodeFileError> {
     check_meta(meta).map_err(|(field, message)| EpisodeFileError::Meta { field, message })?;
     let name = path.display().to_string();
-    let bytes = read::read_file(path, max_bytes)?;
+    format_of(&name)?; // before reading it
+    let bytes = read::read_file(path, max_bytes).map_err(|e| match e {
+        // Its message asks for a CSV file.
+        DatasetError::NotRegular { source_name, kind } => EpisodeFileError::File {
+            source_name,
+            message: format!(
+                "{kind}, not a regular file; give the path of a caption or transcript file"
+            ),
+        },
+        other => other.into(),
+    })?;
     episode_from_bytes(&bytes, &name, meta)
 }
 
@@ -180,14 +190,17 @@ pub fn episode_from_bytes(
 
 /// The file's words and times, by its kind (`captions::parse`).
 fn parse(bytes: &[u8], source_name: &str) -> Result<TimedTranscript, EpisodeFileError> {
-    let Some(format) = CaptionFormat::from_file_name(source_name) else {
-        return Err(EpisodeFileError::File {
-            source_name: source_name.to_string(),
-            message: format!(
-                "not a caption or transcript file: expected one of {}",
-                EXTENSIONS.join(", ")
-            ),
-        });
-    };
+    let format = format_of(source_name)?;
     Ok(captions::parse(bytes, source_name, format)?)
+}
+
+/// The kind of file, by its name's extension.
+fn format_of(source_name: &str) -> Result<CaptionFormat, EpisodeFileError> {
+    CaptionFormat::from_file_name(source_name).ok_or_else(|| EpisodeFileError::File {
+        source_name: source_name.to_string(),
+        message: format!(
+            "not a caption or transcript file: expected one of {}",
+            EXTENSIONS.join(", ")
+        ),
+    })
 }

@@ -145,6 +145,8 @@ async fn bad_files_and_options_change_nothing() {
     let big = write(d, "big.txt", &"word ".repeat(250_000));
     let empty = write(d, "empty.txt", "  \n ");
     let other = write(d, "slides.pdf", "%PDF-1.4");
+    let folder = d.join("folder.vtt");
+    std::fs::create_dir(&folder).unwrap();
     let url = "https://example.org/new";
     let stored_video = "https://youtu.be/v3O20NMdOuA"; // stored as …watch?v=v3O20NMdOuA
     let cases: Vec<(&str, &Path, EpisodeMeta, &[&str])> = vec![
@@ -188,7 +190,12 @@ async fn bad_files_and_options_change_nothing() {
             meta(url, "T"),
             &["/nonexistent/x.txt"],
         ),
-        ("a directory", d, meta(url, "T"), &["a directory"]),
+        (
+            "a directory",
+            &folder,
+            meta(url, "T"),
+            &["folder.vtt", "a directory"],
+        ),
         (
             "the same video under another URL",
             &good,
