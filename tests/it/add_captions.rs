@@ -192,3 +192,74 @@ fn one_add_then_ask_cites_the_new_episode_to_the_second() {
         );
     }
 }
+
+/// `App::add_episodes` takes `Episode` values built anywhere: they are checked as files are (word
+/// times that do not fit the transcript, a URL twice) and a refused batch stores nothing.
+#[tokio::test]
+async fn episode_values_are_checked_before_anything_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_dataset(&dir, &[]).await;
+    let before = app.store_for_tests().dump().await.unwrap();
+    let episode = |url: &str, times: Option<Vec<u32>>| gdbot::dataset::Episode {
+        episode_id: url.rsplit('=').next().unwrap_or_default().to_string(),
+        url: url.to_string(),
+        title: "Hand made".into(),
+        publish_date: None,
+        length_s: Some(3),
+        total_words: 3,
+        transcript: "three little words".into(),
+        summary: None,
+        questions: vec![],
+        word_times_ms: times,
+    };
+    let a = "https://www.youtube.com/watch?v=handmade001";
+    let b = "https://www.youtube.com/watch?v=handmade002";
+    for (name, batch, needle) in [
+        (
+            "too few times",
+            vec![episode(a, Some(vec![0, 500]))],
+            "2 word times for 3 words",
+        ),
+        (
+            "decreasing",
+            vec![episode(a, Some(vec![0, 900, 500]))],
+            "must not decrease",
+        ),
+        (
+            "a URL twice",
+            vec![episode(a, None), episode(b, None), episode(a, None)],
+            "each episode may be added once",
+        ),
+    ] {
+        let msg = app
+            .add_episodes(batch, "hand")
+            .await
+            .expect_err(name)
+            .to_string();
+        assert!(msg.contains(needle), "{name}: {msg}");
+        assert_eq!(
+            app.store_for_tests().dump().await.unwrap(),
+            before,
+            "{name}"
+        );
+    }
+    let r = app
+        .add_episodes(
+            vec![episode(a, Some(vec![0, 1_999, 2_000])), episode(b, None)],
+            "hand",
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.added, r.archive_episodes), (2, 5));
+    let options = SearchOptions {
+        episode: Some("handmade001".into()),
+        ..SearchOptions::default()
+    };
+    let hit = app
+        .search("little words", &options)
+        .await
+        .unwrap()
+        .hits
+        .remove(0);
+    assert_eq!((hit.timestamp_s, hit.timestamp_exact), (Some(0), true));
+}
