@@ -10,8 +10,12 @@ use gdbot::{dataset::captions, retrieve::SearchOptions};
 
 use crate::{
     add::{meta, write},
-    cli::gdbot,
-    support::app_with_dataset,
+    cli::{gdbot, gdbot_in},
+    enrich::{map_json, responder, settings, SUMMARY},
+    support::{
+        app_with_dataset,
+        fake_openai::{FakeOpenAi, Reply},
+    },
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -191,6 +195,99 @@ fn one_add_then_ask_cites_the_new_episode_to_the_second() {
             "{h}"
         );
     }
+}
+
+/// The issue's whole flow, one command each: `gdbot add` of an auto-caption `.vtt`, `gdbot enrich`
+/// (calls = chunks + 1, against the local fake LLM), then `gdbot ask` with the LLM cites the new
+/// episode to the second and `gdbot episode` shows the summary and questions enrich wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_then_enrich_then_ask_with_an_llm() {
+    let fake = FakeOpenAi::start(settings(responder(|part| Reply::Text(map_json(part))))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let words: Vec<&str> = "Axolotls regrow whole limbs because their cells remember positional \
+                            information and the blastema rebuilds bone muscle and nerve in order"
+        .split_whitespace()
+        .cycle()
+        .take(3_000)
+        .collect();
+    let file = write(
+        dir.path(),
+        "axolotl.en.vtt",
+        &captions::synthetic_auto_vtt(&words, 0.37),
+    );
+    let url = "https://www.youtube.com/watch?v=axolotl0001";
+    let llm: Vec<(&str, String)> = vec![
+        ("OPENAI_API_KEY", "sk-test-flow".into()),
+        ("OPENAI_BASE_URL", fake.base_url().to_string()),
+        ("LLM_MAX_RETRIES", "0".into()),
+    ];
+    let run = move |args: Vec<String>, with_llm: bool| {
+        let (dir, llm) = (dir.path().to_path_buf(), llm.clone());
+        tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = if with_llm {
+                llm.iter().map(|(k, v)| (*k, v.as_str())).collect()
+            } else {
+                Vec::new()
+            };
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = gdbot_in(&dir, &args, &env);
+            assert!(
+                o.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap_or_default()
+        })
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let file = file.to_str().unwrap().to_string();
+    run(
+        args(&[
+            "add",
+            &file,
+            "--url",
+            url,
+            "--title",
+            "Axolotl limbs",
+            "--json",
+        ]),
+        false,
+    )
+    .await
+    .unwrap();
+    let enriched = run(
+        args(&["enrich", "--episode", "axolotl0001", "--json"]),
+        true,
+    )
+    .await
+    .unwrap();
+    let calls = fake.requests().len();
+    let detail = run(args(&["episode", "axolotl0001", "--json"]), false)
+        .await
+        .unwrap();
+    let questions = detail["questions"].as_array().map_or(0, Vec::len);
+    assert!(
+        calls >= 3,
+        "several chunks and a reduce: {calls} calls; {enriched}"
+    );
+    assert_eq!(questions, 3 * (calls - 1), "3 questions a chunk: {detail}");
+    assert_eq!(detail["summary"].as_str(), Some(SUMMARY), "{detail}");
+
+    let answer = run(
+        args(&["ask", "How do axolotls regrow limbs?", "--json"]),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer["mode"], "llm", "{answer}");
+    let s = &answer["sources"][0];
+    assert_eq!(
+        (s["url"].as_str(), s["timestamp_exact"].as_bool()),
+        (Some(url), Some(true)),
+        "{answer}"
+    );
+    let t = s["timestamp_s"].as_i64().unwrap();
+    assert_eq!(s["link"], format!("{url}&t={t}s"));
 }
 
 /// `App::add_episodes` takes `Episode` values built anywhere: they are checked as files are (word
