@@ -69,6 +69,10 @@ pub struct Answer {
     /// Why an LLM answer fell back to excerpts, or why it is incomplete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The LLM failed and the answer is quoted excerpts instead (`note` says why); only
+    /// serialized when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fell_back: bool,
     /// `"token_limit"` or `"size_limit"` when the generated answer was cut off; `null` otherwise.
     pub cut: Option<Cut>,
     /// Id of the answer's record (for feedback). The row is written in the background:
@@ -138,6 +142,7 @@ impl Answerer {
             },
             model: None,
             note: None,
+            fell_back: false,
             cut: None,
             answer_id: None,
             latency_ms: 0,
@@ -166,6 +171,7 @@ impl Answerer {
                         f.error.short()
                     ));
                     answer.answer = extractive::excerpts(question, &prompt.hits);
+                    answer.fell_back = true;
                 }
             }
         } else {
@@ -206,6 +212,8 @@ async fn record(store: &Store, question: &str, episode: Option<&str>, a: &Answer
         prompt_tokens: a.usage.prompt_tokens,
         completion_tokens: a.usage.completion_tokens,
         latency_ms: a.latency_ms as i64,
+        fell_back: a.fell_back,
+        note: a.note.clone(),
     };
     match store.queue_answer(rec).await {
         Ok(id) => Some(id),
