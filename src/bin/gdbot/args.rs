@@ -62,6 +62,9 @@ pub enum Command {
     Enrich(EnrichArgs),
     /// Run the Discord bot (/ask, /episode, /reload, /enrich) until Ctrl-C or SIGTERM
     Serve,
+    /// What was asked in the last N days: questions per day, answers by kind, votes, the most
+    /// cited episodes and the questions the archive did not cover
+    Stats(StatsArgs),
     /// Measure retrieval quality against a gold file (see shared/eval/README.md)
     Eval(EvalArgs),
     /// Measure import, search, answer and memory figures on a corpus CSV (see README "Performance")
@@ -172,6 +175,17 @@ pub struct AskArgs {
 }
 
 #[derive(Args)]
+pub struct StatsArgs {
+    /// Days to cover, today included (UTC days)
+    #[arg(long, default_value_t = gdbot::stats::DEFAULT_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(gdbot::stats::MAX_DAYS)))]
+    pub days: u32,
+    /// Also write the chart of questions per day to FILE (PNG)
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+}
+
+#[derive(Args)]
 pub struct EvalArgs {
     #[arg(long)]
     pub gold: PathBuf,
@@ -259,6 +273,18 @@ mod tests {
             &["enrich", "--all", "--force"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn stats_days_default_to_30_and_stay_within_a_year() {
+        let cli = parse(&["stats", "--png", "out.png", "--json"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Stats(a) if a.days == 30 && a.png.is_some() && cli.json)
+        );
+        assert!(parse(&["stats", "--days", "365"]).is_ok());
+        for days in ["0", "366", "-1", "x"] {
+            assert!(parse(&["stats", "--days", days]).is_err(), "{days}");
         }
     }
 

@@ -7,6 +7,7 @@ mod bench;
 mod enrich;
 mod out;
 mod print;
+mod stats;
 mod stream_print;
 
 use std::{
@@ -77,6 +78,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Command::Ask(a) => with_dataset(config, |app| cmd_ask(app, a, json)).await,
         Command::Enrich(a) => enrich::cmd_enrich(config, a, json).await,
         Command::Serve => cmd_serve(config).await,
+        Command::Stats(a) => with_app(config, |app| stats::cmd_stats(app, a, json)).await,
         Command::Eval(a) => with_dataset(config, |app| cmd_eval(app, a, json)).await,
         Command::Bench(a) => cmd_bench(a, json).await,
         Command::BenchIdle => cmd_bench_idle().await,
