@@ -1,7 +1,7 @@
 //! The Discord front end: the only module that knows Discord. It translates between interactions and
 //! `App`; all answering, lookup and import logic lives in the core.
 //!
-//! Commands: /ask, /episode, /reload, /enrich, /add (one file each, importing only the shared modules, never each
+//! Commands: /ask, /episode, /reload, /enrich, /add, /stats (one file each, importing only the shared modules, never each
 //! other); replying to an interaction in `respond`, shared episode lookups in `lookup`, pure payload
 //! rendering in `render`.
 
@@ -16,6 +16,7 @@ mod lookup;
 mod reload;
 pub mod render;
 mod respond;
+mod stats;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -148,6 +149,7 @@ fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error>
             reload::reload(),
             enrich::enrich(),
             add::add(),
+            stats::stats(),
         ],
         on_error: |error| Box::pin(on_error(error)),
         event_handler: |fw, event| Box::pin(on_event(fw, event)),

@@ -143,6 +143,23 @@ pub(super) async fn final_edit(
     }
 }
 
+/// `final_edit` for an edit that uploads files (`EditInteractionResponse::new_attachment`): sent as
+/// multipart/form-data, the files as `files[n]` parts.
+pub(super) async fn final_edit_upload(
+    http: &serenity::Http,
+    token: &str,
+    edit: &serenity::EditInteractionResponse,
+) {
+    use serenity::Builder;
+    let edited = retry("edit the deferred response with files", FINAL_EDIT, || {
+        edit.clone().execute(http, token)
+    })
+    .await;
+    if let Err(e) = edited {
+        tracing::warn!(error = %e, "could not edit the deferred response");
+    }
+}
+
 /// Replace a deferred slash command's response with `text`.
 pub(super) async fn finish(ctx: Context<'_>, text: &str) {
     if let poise::Context::Application(actx) = ctx {
