@@ -8,7 +8,8 @@
 //! fake.dispatch(&i);
 //! let cb = fake.wait_for_callback(&i.id, Duration::from_secs(3)).await;
 //! ```
-//! Everything the bot sends is recorded (`requests`, `gateway_frames`, `callbacks_for`, `edits_for`);
+//! Everything the bot sends is recorded (`requests`, `gateway_frames`, `callbacks_for`, `edits_for`,
+//! files in `uploads_for`);
 //! faults are armed with `fail_next`, `close_gateway`, `drop_gateway_tcp`.
 //!
 //! Strict like Discord: bodies are checked against Discord's OpenAPI schemas (`schema`; refused
@@ -28,6 +29,7 @@ pub mod rest;
 mod schema;
 pub mod state;
 mod tls;
+pub mod uploads;
 
 use std::{
     sync::Arc,

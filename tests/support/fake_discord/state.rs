@@ -14,7 +14,10 @@ use std::{
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::ratelimit::{RateLimits, Window};
+use super::{
+    ratelimit::{RateLimits, Window},
+    uploads::StoredUpload,
+};
 
 /// One HTTP request as the fake received it.
 #[derive(Debug, Clone)]
@@ -171,6 +174,8 @@ pub struct Inner {
     pub messages: HashMap<(String, String), Value>,
     pub faults: Vec<FaultRule>,
     pub attachments: HashMap<String, Vec<u8>>,
+    /// Files the bot uploaded (`uploads`), in arrival order.
+    pub uploads: Vec<StoredUpload>,
     /// The live connection (only one shard) and whether it finished IDENTIFY/RESUME.
     pub live: Option<(u64, UnboundedSender<GatewayCommand>)>,
     pub live_ready: bool,
