@@ -29,8 +29,11 @@ const COUNTS_UP_TO: usize = 31;
 const INK: RGBColor = RGBColor(0x23, 0x27, 0x2A);
 const GREY_TEXT: RGBColor = RGBColor(0x5C, 0x64, 0x6E);
 
+/// A kind of answer: its name, its colour, and its count on a day.
+type Kind = (&'static str, RGBColor, fn(&DayCount) -> i64);
+
 /// The kinds, bottom to top, with their colours (as the answer embeds use them).
-const KINDS: [(&str, RGBColor, fn(&DayCount) -> i64); 4] = [
+const KINDS: [Kind; 4] = [
     ("LLM", RGBColor(0x58, 0x65, 0xF2), |d| d.llm),
     ("quoted", RGBColor(0x3B, 0xA5, 0x5C), |d| d.quoted),
     ("fell back", RGBColor(0xE6, 0x7E, 0x22), |d| d.fell_back),
