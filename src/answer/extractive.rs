@@ -1,6 +1,7 @@
 //! Answers without an LLM: the sentences of the best passages that share most with the question,
 //! quoted verbatim with their citation labels, and labelled as excerpts, not generated text.
 
+use super::Quote;
 use crate::{
     cite, index,
     retrieve::{content_words, Hit},
@@ -14,8 +15,9 @@ const MAX_SENTENCE_CHARS: usize = 320;
 pub const EXCERPT_HEADER: &str =
     "Quoted excerpts from the episodes (no language model; not generated):";
 
-/// Quote the best sentences of `hits` for `question`, each followed by its label `[n]`.
-pub fn excerpts(question: &str, hits: &[Hit]) -> String {
+/// Quote the best sentences of `hits` for `question`, each followed by its label `[n]`; also
+/// returns where each quote is.
+pub fn excerpts(question: &str, hits: &[Hit]) -> (String, Vec<Quote>) {
     // Words are compared as the index compares them (the stems retrieval ranked and checked).
     let terms = index::index_terms(&content_words(question));
     let mut scored: Vec<(f64, usize, usize, &str)> = Vec::new(); // (score, passage, order, sentence)
@@ -45,10 +47,30 @@ pub fn excerpts(question: &str, hits: &[Hit]) -> String {
     }
     scored.sort_by_key(|s| (s.1, s.2));
     let mut out = String::from(EXCERPT_HEADER);
+    let mut quotes = Vec::new();
     for (_, pi, _, s) in scored {
-        out.push_str(&format!("\n> “{}” [{}]", shorten(s.trim()), pi + 1));
+        let text = shorten(s.trim());
+        out.push_str(&format!("\n> “{text}” [{}]", pi + 1));
+        quotes.push(quote_of(&hits[pi], pi + 1, s, &text));
     }
-    out
+    (out, quotes)
+}
+
+/// Where `sentence` (a slice of `hit.text`) lies, quoted as `shown`.
+fn quote_of(hit: &Hit, label: usize, sentence: &str, shown: &str) -> Quote {
+    let offset = (sentence.as_ptr() as usize).saturating_sub(hit.text.as_ptr() as usize);
+    let before = hit
+        .text
+        .get(..offset)
+        .map_or(0, |t| t.split_whitespace().count());
+    let start_word = hit.start_word + before as i64;
+    let words = shown.trim_end_matches('…').split_whitespace().count() as i64;
+    Quote {
+        source: label,
+        start_word,
+        end_word: start_word + words,
+        text: shown.to_string(),
+    }
 }
 
 /// The not-covered answer, naming the nearest episode when there is one.
@@ -121,7 +143,7 @@ mod tests {
             hit("Nothing here at all today. Diffusion models learn to remove noise step by step. Bye now friends."),
             hit("Other talk about lunch and things. We trained diffusion models on many images of cats."),
         ];
-        let a = excerpts("How do diffusion models remove noise?", &hits);
+        let (a, quotes) = excerpts("How do diffusion models remove noise?", &hits);
         assert!(a.starts_with(EXCERPT_HEADER));
         assert!(
             a.contains("“Diffusion models learn to remove noise step by step.” [1]"),
@@ -129,6 +151,9 @@ mod tests {
         );
         assert!(a.contains("[2]"), "{a}");
         assert!(!a.contains("lunch"), "{a}");
+        // where the quotes are: the 2nd sentence of passage 1 starts at its 6th word
+        assert_eq!(quotes[0].source, 1);
+        assert_eq!((quotes[0].start_word, quotes[0].end_word), (5, 14));
     }
 
     #[test]
@@ -137,7 +162,7 @@ mod tests {
         let hits = [hit(
             "Nothing here at all today, my friends. One study found that noise helps a lot.",
         )];
-        let a = excerpts("What did the studies find?", &hits);
+        let (a, _) = excerpts("What did the studies find?", &hits);
         assert!(
             a.contains("“One study found that noise helps a lot.” [1]"),
             "{a}"

@@ -45,6 +45,16 @@ pub struct Source {
     pub episode_id: String,
 }
 
+/// A quoted stretch of a source in a keyless answer: its label `[source]` and where it lies in
+/// the source's episode (word offsets, end exclusive).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Quote {
+    pub source: usize,
+    pub start_word: i64,
+    pub end_word: i64,
+    pub text: String,
+}
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Usage {
     pub prompt_tokens: Option<i64>,
@@ -60,6 +70,9 @@ pub struct Answer {
     pub mode: Mode,
     pub confident: bool,
     pub sources: Vec<Source>,
+    /// What a keyless answer quotes (empty for generated answers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quotes: Vec<Quote>,
     pub usage: Usage,
     /// Model name in LLM mode.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +116,7 @@ impl Answerer {
         self.llm.as_ref().map(|l| l.model())
     }
 
-    /// Answer `question`. `partial` receives the text so far while an LLM streams.
+    /// Answer `question` and record it. `partial` receives the text so far while an LLM streams.
     pub async fn answer(
         &self,
         store: &Store,
@@ -111,17 +124,49 @@ impl Answerer {
         episode: Option<&str>,
         partial: Option<&UnboundedSender<String>>,
     ) -> Result<Answer, AnswerError> {
-        let started = Instant::now();
-        let question = question.trim();
-        if question.is_empty() {
-            return Err(AnswerError::EmptyQuestion);
-        }
         let options = SearchOptions {
             episode: episode.map(String::from),
             k: 8,
             ..SearchOptions::default()
         };
-        let found = retrieve::search(store, question, &options).await?;
+        let question = question.trim();
+        let mut answer = self
+            .compose(store, question, &options, self.llm.as_ref(), partial)
+            .await?;
+        answer.answer_id = record(store, question, episode, &answer).await;
+        Ok(answer)
+    }
+
+    /// The answer a user without an LLM key gets, not recorded (for evaluation); `options` as
+    /// `answer` sets them, but for the generated-questions signal.
+    pub async fn answer_keyless(
+        &self,
+        store: &Store,
+        question: &str,
+        use_questions: bool,
+    ) -> Result<Answer, AnswerError> {
+        let options = SearchOptions {
+            k: 8,
+            use_questions,
+            ..SearchOptions::default()
+        };
+        self.compose(store, question.trim(), &options, None, None)
+            .await
+    }
+
+    async fn compose(
+        &self,
+        store: &Store,
+        question: &str,
+        options: &SearchOptions,
+        llm: Option<&LlmClient>,
+        partial: Option<&UnboundedSender<String>>,
+    ) -> Result<Answer, AnswerError> {
+        let started = Instant::now();
+        if question.is_empty() {
+            return Err(AnswerError::EmptyQuestion);
+        }
+        let found = retrieve::search(store, question, options).await?;
         let prompt = Prompt::build(question, &found.hits, self.context_tokens);
         let sources: Vec<Source> = prompt.hits.iter().map(source_of).collect();
         let confident = !found.hits.is_empty() && found.coverage >= MIN_COVERAGE;
@@ -130,6 +175,7 @@ impl Answerer {
             mode: Mode::Extractive,
             confident,
             sources,
+            quotes: Vec::new(),
             usage: Usage {
                 context_tokens: prompt.context_tokens,
                 ..Usage::default()
@@ -143,7 +189,7 @@ impl Answerer {
         if !confident {
             answer.answer = extractive::not_covered(found.hits.first());
             answer.sources.truncate(1);
-        } else if let Some(llm) = &self.llm {
+        } else if let Some(llm) = llm {
             match llm.complete(&prompt.system, &prompt.user, partial).await {
                 Ok(c) => {
                     answer.mode = Mode::Llm;
@@ -163,14 +209,13 @@ impl Answerer {
                         "The language model was unavailable ({}); showing quoted excerpts instead.",
                         f.error.short()
                     ));
-                    answer.answer = extractive::excerpts(question, &prompt.hits);
+                    (answer.answer, answer.quotes) = extractive::excerpts(question, &prompt.hits);
                 }
             }
         } else {
-            answer.answer = extractive::excerpts(question, &prompt.hits);
+            (answer.answer, answer.quotes) = extractive::excerpts(question, &prompt.hits);
         }
         answer.latency_ms = started.elapsed().as_millis() as u64;
-        answer.answer_id = record(store, question, episode, &answer).await;
         Ok(answer)
     }
 }

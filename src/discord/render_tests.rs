@@ -20,6 +20,7 @@ fn answer(text: &str, sources: Vec<Source>) -> Answer {
         mode: Mode::Llm,
         confident: true,
         sources,
+        quotes: Vec::new(),
         usage: Usage::default(),
         model: Some("gpt-4o-mini".into()),
         note: None,

@@ -7,7 +7,7 @@ use gdbot::{
     App,
 };
 
-use crate::support::{app_with_dataset, config, DATASET, GOLD};
+use crate::support::{app_with_dataset, config, DATASET, DEV, GOLD};
 
 async fn scores(app: &App) -> Scores {
     let gold: Vec<Gold> = serde_json::from_str(&std::fs::read_to_string(GOLD).unwrap()).unwrap();
@@ -66,4 +66,27 @@ async fn figures_hold_among_distractors() {
     let s = scores(&app).await;
     assert!(s.ep_at_1 >= 0.90, "{s:?}");
     assert!(s.hit_at_1000 >= 0.85, "{s:?}");
+}
+
+/// Every dev-set span holds its answer keywords (folded, as whole words), so the answer metrics
+/// measure answers, not typos in the dev set.
+#[test]
+fn dev_set_spans_hold_their_keywords() {
+    use gdbot::fold::fold;
+    let dataset = gdbot::dataset::load_file(DATASET.as_ref(), u64::MAX).unwrap();
+    let gold: Vec<Gold> = serde_json::from_str(&std::fs::read_to_string(DEV).unwrap()).unwrap();
+    let kinds = |k: &str| gold.iter().filter(|g| g.kind == k).count();
+    assert!(kinds("passage") >= 40 && kinds("episode") >= 8 && kinds("unanswerable") >= 10);
+    for g in gold.iter().filter(|g| g.kind == "passage") {
+        let ep = dataset.episodes.iter().find(|e| e.url == g.url).unwrap();
+        let words: Vec<&str> = ep.transcript.split_whitespace().collect();
+        let span = format!(
+            " {} ",
+            fold(&words[g.start_word as usize..g.end_word as usize].join(" "))
+        );
+        assert!(!g.answer_keywords.is_empty(), "{}", g.qid);
+        for k in &g.answer_keywords {
+            assert!(span.contains(&format!(" {} ", fold(k))), "{}: {k}", g.qid);
+        }
+    }
 }

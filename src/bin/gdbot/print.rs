@@ -162,6 +162,26 @@ pub fn scores(s: &Scores, questions_signal: bool, json: bool) -> Result<()> {
         s.missing,
         if questions_signal { "on" } else { "off" }
     );
+    if let Some(a) = &s.answers {
+        let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        out!(
+            "keyless answers: keyword_any {}  keyword_all {}  quote_in_span {}  mean_quoted_words {}  ({} with keywords; episode questions keyword_any {})",
+            f(a.keyword_any),
+            f(a.keyword_all),
+            f(a.quote_in_span),
+            a.mean_quoted_words,
+            a.n_keyword_questions,
+            f(a.episode_keyword_any),
+        );
+        out!(
+            "not covered: precision {}  recall {}  answerable turned away {}  ({} unanswerable, {} answerable)",
+            f(a.not_covered_precision),
+            f(a.not_covered_recall),
+            f(a.answerable_turned_away),
+            a.n_unanswerable,
+            a.n_answerable,
+        );
+    }
     Ok(())
 }
 
