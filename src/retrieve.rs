@@ -17,6 +17,7 @@
 //! all. README "How answers are found" and "Retrieval quality" have the reasons and numbers.
 
 mod fuse;
+mod gate;
 mod query;
 
 use std::collections::HashMap;
@@ -24,12 +25,13 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 pub use fuse::Tuning;
+pub use gate::Evidence;
 pub use query::{content_words, fts_query};
 
 use crate::{
     chunk, cite,
     index::{self, TermQuery},
-    store::{Store, StoreError},
+    store::{Store, StoreError, StoredTerm},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,8 @@ pub struct SearchResult {
     /// Share of the question's index terms, weighted by rarity, found in the best three
     /// passages (0–1).
     pub coverage: f64,
+    /// Unknown words and named episodes (`gate`).
+    pub evidence: Evidence,
 }
 
 /// Rank passages for `question`. Unknown `options.episode` is an error; no match is an empty list.
@@ -128,7 +132,19 @@ async fn search_once(
     let mut unique = terms.clone();
     unique.sort();
     unique.dedup();
-    let stored = Store::postings(&mut tx, &unique).await?;
+    let mut stored = Store::postings(&mut tx, &unique).await?;
+    let known: HashMap<&str, &StoredTerm> = stored.iter().map(|s| (s.term.as_str(), s)).collect();
+    let (unknown_words, forms) = gate::unknown_words(&mut tx, &words, &terms, &known).await?;
+    // Words no transcript holds are searched as the archive words they read as ("deepfakes").
+    let mut parts: Vec<String> = forms
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(t, _)| t.clone()))
+        .filter(|t| !unique.contains(t))
+        .collect();
+    parts.sort();
+    parts.dedup();
+    let own_terms = stored.len();
+    stored.extend(Store::postings(&mut tx, &parts).await?);
     let only = match episode {
         Some(e) => Some(*meta.layout.find_episode(e).ok_or_else(|| {
             RetrieveError::UnknownEpisode(options.episode.clone().unwrap_or_default())
@@ -162,6 +178,25 @@ async fn search_once(
     let chosen = fuse::pick_non_overlapping(ranked, options.k);
     let episode_ids: Vec<i64> = chosen.iter().map(|(p, _)| p.episode).collect();
     let texts = Store::passage_texts(&mut tx, &episode_ids).await?;
+    let known: HashMap<&str, &StoredTerm> = stored[..own_terms]
+        .iter()
+        .map(|s| (s.term.as_str(), s))
+        .collect();
+    let named_coverage = gate::named_coverage(
+        &mut tx,
+        question,
+        &words,
+        &terms,
+        &known,
+        &meta.layout,
+        meta.stats.windows,
+    )
+    .await?;
+    let evidence = Evidence {
+        unknown_words,
+        named_coverage,
+        forms,
+    };
     tx.commit().await.map_err(StoreError::from)?;
     let mut bounds_cache: HashMap<i64, Vec<(usize, usize)>> = HashMap::new();
     let hits: Vec<Hit> = chosen
@@ -193,22 +228,36 @@ async fn search_once(
         })
         .collect();
     // Rare words weigh more: "World Cup" is not covered by passages that only share "won".
+    // A word no transcript holds weighs most, unless it reads as archive words ("deepfakes").
     let windows_with: HashMap<&str, f64> = stored
         .iter()
         .map(|s| (s.term.as_str(), s.windows as f64))
         .collect();
     let total = meta.stats.windows as f64;
-    let weights: Vec<f64> = terms
-        .iter()
-        .map(|s| {
-            let n = windows_with.get(s.as_str()).copied().unwrap_or(0.0);
-            ((total + 1.0) / (n + 1.0)).ln().max(0.1)
-        })
-        .collect();
+    let weight = |n: f64| ((total + 1.0) / (n + 1.0)).ln().max(0.1);
+    let (mut cover_terms, mut weights) = (Vec::new(), Vec::new());
+    for t in &terms {
+        match evidence.forms.iter().find(|(absent, _)| absent == t) {
+            Some((_, parts)) => {
+                for (part, n) in parts {
+                    cover_terms.push(part.clone());
+                    weights.push(weight(*n as f64) / parts.len() as f64);
+                }
+            }
+            None => {
+                cover_terms.push(t.clone());
+                weights.push(weight(windows_with.get(t.as_str()).copied().unwrap_or(0.0)));
+            }
+        }
+    }
     let coverage = query::coverage(
-        &terms,
+        &cover_terms,
         &weights,
         hits.iter().take(3).map(|h| h.text.as_str()),
     );
-    Ok(Some(SearchResult { hits, coverage }))
+    Ok(Some(SearchResult {
+        hits,
+        coverage,
+        evidence,
+    }))
 }

@@ -73,11 +73,22 @@ fn quote_of(hit: &Hit, label: usize, sentence: &str, shown: &str) -> Quote {
     }
 }
 
-/// The not-covered answer, naming the nearest episode when there is one.
-pub fn not_covered(nearest: Option<&Hit>) -> String {
+/// The not-covered answer, naming the words no episode holds and the nearest episode.
+pub fn not_covered(nearest: Option<&Hit>, unknown_words: &[String]) -> String {
+    let why = match unknown_words {
+        [] => String::new(),
+        words => format!(
+            " No episode mentions {}.",
+            words
+                .iter()
+                .map(|w| format!("“{w}”"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    };
     match nearest {
         Some(h) => format!(
-            "The episodes don't seem to cover this. The nearest match is “{}” around {} [1].",
+            "The episodes don't seem to cover this.{why} The nearest match is “{}” around {} [1].",
             h.title,
             h.timestamp_s
                 .map(cite::format_timestamp)
@@ -172,7 +183,12 @@ mod tests {
 
     #[test]
     fn not_covered_names_the_nearest_episode() {
-        assert!(not_covered(Some(&hit("x"))).contains("“T” around ≈1:01"));
-        assert!(not_covered(None).contains("don't seem to cover"));
+        assert!(not_covered(Some(&hit("x")), &[]).contains("“T” around ≈1:01"));
+        assert!(not_covered(None, &[]).contains("don't seem to cover"));
+        let why = not_covered(Some(&hit("x")), &["lora".into(), "rlhf".into()]);
+        assert!(
+            why.contains("No episode mentions “lora” or “rlhf”."),
+            "{why}"
+        );
     }
 }

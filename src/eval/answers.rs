@@ -16,7 +16,7 @@ use super::Gold;
 use crate::{
     answer::{Answer, AnswerError, Answerer},
     fold::fold,
-    retrieve::RetrieveError,
+    retrieve::{self, RetrieveError, SearchOptions},
     store::Store,
 };
 
@@ -36,6 +36,9 @@ pub struct AnswerScores {
     pub not_covered_precision: Option<f64>,
     pub not_covered_recall: Option<f64>,
     pub answerable_turned_away: Option<f64>,
+    /// One JSON object per question (what was quoted, the gate's evidence), for `--details`.
+    #[serde(skip)]
+    pub details: Vec<serde_json::Value>,
 }
 
 /// Answer every gold question as a user without a key would be answered (not recorded).
@@ -46,19 +49,41 @@ pub async fn run(
     use_questions: bool,
 ) -> Result<AnswerScores, RetrieveError> {
     let mut answers = HashMap::new();
+    let mut details = Vec::new();
     for g in gold {
         match answerer
             .answer_keyless(store, &g.question, use_questions)
             .await
         {
             Ok(a) => {
+                let options = SearchOptions {
+                    use_questions,
+                    ..SearchOptions::default()
+                };
+                let found = retrieve::search(store, &g.question, &options).await?;
+                let quoted = quoted_text(&a);
+                details.push(serde_json::json!({
+                    "qid": g.qid,
+                    "kind": g.kind,
+                    "question": g.question,
+                    "confident": a.confident,
+                    "coverage": (found.coverage * 1000.0).round() / 1000.0,
+                    "named_coverage": (found.evidence.named_coverage * 1000.0).round() / 1000.0,
+                    "unknown_words": found.evidence.unknown_words,
+                    "keywords_found": g.answer_keywords.iter().filter(|k| holds(&quoted, k)).collect::<Vec<_>>(),
+                    "keywords": g.answer_keywords,
+                    "in_span": quote_in_span(g, &a),
+                    "answer": a.answer,
+                }));
                 answers.insert(g.qid.clone(), a);
             }
             Err(AnswerError::EmptyQuestion) => {}
             Err(AnswerError::Retrieve(e)) => return Err(e),
         }
     }
-    Ok(score(gold, &answers))
+    let mut scores = score(gold, &answers);
+    scores.details = details;
+    Ok(scores)
 }
 
 /// Score answers (by qid; a missing answer counts as turned away and quoting nothing).
@@ -116,6 +141,7 @@ pub fn score(gold: &[Gold], answers: &HashMap<String, Answer>) -> AnswerScores {
         not_covered_precision: share(away_un, away_un + away_ans),
         not_covered_recall: share(away_un, n_un),
         answerable_turned_away: share(away_ans, n_ans),
+        details: Vec::new(),
     }
 }
 

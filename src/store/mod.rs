@@ -8,6 +8,7 @@ mod migrate;
 mod recorder;
 mod reload;
 mod search;
+mod vocab;
 
 use std::{str::FromStr, time::Duration};
 
