@@ -87,6 +87,8 @@ pub struct SearchResult {
     pub coverage: f64,
     /// Unknown words and named episodes (`gate`).
     pub evidence: Evidence,
+    /// The question's index terms (each once) with their rarity weight, as coverage weighs them.
+    pub term_weights: Vec<(String, f64)>,
 }
 
 /// Rank passages for `question`. Unknown `options.episode` is an error; no match is an empty list.
@@ -255,9 +257,16 @@ async fn search_once(
         &weights,
         hits.iter().take(3).map(|h| h.text.as_str()),
     );
+    let mut term_weights: Vec<(String, f64)> = Vec::new();
+    for (t, w) in cover_terms.into_iter().zip(weights) {
+        if !term_weights.iter().any(|(u, _)| *u == t) {
+            term_weights.push((t, w));
+        }
+    }
     Ok(Some(SearchResult {
         hits,
         coverage,
         evidence,
+        term_weights,
     }))
 }

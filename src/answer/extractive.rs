@@ -1,76 +1,257 @@
-//! Answers without an LLM: the sentences of the best passages that share most with the question,
-//! quoted verbatim with their citation labels, and labelled as excerpts, not generated text.
+//! Answers without an LLM: short runs of whole sentences quoted verbatim from the best passages,
+//! each with its citation label, and labelled as excerpts, not generated text. Questions about a
+//! whole episode are answered from its summary.
+//!
+//! A run starts at the sentence where the question's words (weighted by rarity) gather, counting
+//! its neighbours in the same speaker's turn; when that sentence is itself a question (the host
+//! asking it), the run starts after it, where the answer is. Runs are whole sentences, taken from
+//! the transcript around the passage so none is cut at the passage's edge, up to `RUN_WORDS`.
+//! The best run of the best passages is quoted, then the best run of another passage (answers
+//! are often split between two moments, and the second costs under 70 words).
 
 use super::Quote;
-use crate::{
-    cite, index,
-    retrieve::{content_words, Hit},
-};
+use crate::{cite, index, retrieve::Hit};
 
-/// Most sentences quoted in one answer.
-const MAX_SENTENCES: usize = 3;
-/// Longest quoted sentence, in characters (long run-on transcript sentences are cut).
-const MAX_SENTENCE_CHARS: usize = 320;
+/// Most words in one quoted run (a single longer sentence is quoted whole, up to `MAX_CHARS`).
+const RUN_WORDS: usize = 70;
+/// Quoted runs per answer, each from a different passage.
+const RUNS: usize = 2;
+/// Passages a run may come from (in rank order).
+const PASSAGES: usize = 3;
+/// Score lost per rank a passage is below the first.
+const RANK_PENALTY: f64 = 0.1;
+/// Weight of the neighbouring sentences' matches in a run's score.
+const NEIGHBOURS: f64 = 0.5;
+/// Longest quoted sentence, in characters (run-on transcript sentences are cut, marked "…").
+const MAX_CHARS: usize = 480;
+/// Words of summary quoted for a question about a whole episode (whole sentences).
+const SUMMARY_WORDS: usize = 80;
 
 pub const EXCERPT_HEADER: &str =
     "Quoted excerpts from the episodes (no language model; not generated):";
 
-/// Quote the best sentences of `hits` for `question`, each followed by its label `[n]`; also
-/// returns where each quote is.
-pub fn excerpts(question: &str, hits: &[Hit]) -> (String, Vec<Quote>) {
-    // Words are compared as the index compares them (the stems retrieval ranked and checked).
-    let terms = index::index_terms(&content_words(question));
-    let mut scored: Vec<(f64, usize, usize, &str)> = Vec::new(); // (score, passage, order, sentence)
-    for (pi, h) in hits.iter().enumerate().take(4) {
-        for (si, s) in sentences(&h.text).into_iter().enumerate() {
-            let words = crate::fold::fold(s).split(' ').count();
-            if words < 5 {
+/// A passage to quote from: its hit, its label `[label]`, and the transcript around it
+/// (`context`, whose first word is word `context_start` of the episode).
+pub struct Passage<'a> {
+    pub hit: &'a Hit,
+    pub label: usize,
+    pub context_start: i64,
+    pub context: &'a str,
+}
+
+/// One sentence of a passage's context.
+struct Sentence<'a> {
+    text: &'a str,
+    start_word: i64,
+    end_word: i64,
+    turn: usize,
+    asks: bool,
+    matched: f64,
+}
+
+/// Quote the best runs of sentences for `question` (its index terms with rarity `weights`).
+pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (String, Vec<Quote>) {
+    let total: f64 = question_terms.iter().map(|(_, w)| w).sum::<f64>().max(1e-9);
+    // (score, passage, first sentence, last sentence)
+    let mut runs: Vec<(f64, usize, Vec<Sentence>)> = Vec::new();
+    for (pi, p) in passages.iter().enumerate().take(PASSAGES) {
+        let mut sentences = split(p);
+        for s in &mut sentences {
+            let held = index::text_terms(s.text);
+            s.matched = question_terms
+                .iter()
+                .filter(|(t, _)| held.contains(t))
+                .map(|(_, w)| w)
+                .sum::<f64>()
+                / total;
+        }
+        let (from, to) = (p.hit.start_word, p.hit.end_word);
+        let mut best: Option<(f64, usize, usize)> = None;
+        for (i, s) in sentences.iter().enumerate() {
+            if s.end_word <= from || s.start_word >= to {
                 continue;
             }
-            let held = index::text_terms(s);
-            let matched = terms.iter().filter(|t| held.contains(*t)).count();
-            if matched == 0 {
-                continue;
+            let near: f64 = [i.wrapping_sub(1), i + 1]
+                .iter()
+                .filter_map(|&j| sentences.get(j))
+                .filter(|n| n.turn == s.turn)
+                .map(|n| n.matched)
+                .sum();
+            let score = s.matched + NEIGHBOURS * near - RANK_PENALTY * pi as f64;
+            let start = if s.asks && i + 1 < sentences.len() {
+                i + 1
+            } else {
+                i
+            };
+            let mut end = start;
+            let mut words = sentences[start].end_word - sentences[start].start_word;
+            while let Some(next) = sentences.get(end + 1) {
+                let n = next.end_word - next.start_word;
+                if (words + n) as usize > RUN_WORDS {
+                    break;
+                }
+                words += n;
+                end += 1;
             }
-            // favour matches, earlier passages, and sentences that are neither tiny nor huge
-            let score = matched as f64 - pi as f64 * 0.3 - (words as f64 / 80.0);
-            scored.push((score, pi, si, s));
+            if best.is_none_or(|b| score > b.0) {
+                best = Some((score, start, end));
+            }
+        }
+        if let Some((score, start, end)) = best {
+            let run: Vec<Sentence> = sentences.drain(start..=end).collect();
+            runs.push((score, pi, run));
         }
     }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.truncate(MAX_SENTENCES);
-    if scored.is_empty() {
-        // nothing matched sentence by sentence: quote the start of the best passage
-        if let Some(h) = hits.first() {
-            scored.push((0.0, 0, 0, h.text.as_str()));
-        }
-    }
-    scored.sort_by_key(|s| (s.1, s.2));
+    runs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    runs.truncate(RUNS);
+    runs.sort_by_key(|r| r.1);
     let mut out = String::from(EXCERPT_HEADER);
     let mut quotes = Vec::new();
-    for (_, pi, _, s) in scored {
-        let text = shorten(s.trim());
-        out.push_str(&format!("\n> “{text}” [{}]", pi + 1));
-        quotes.push(quote_of(&hits[pi], pi + 1, s, &text));
+    for (_, pi, run) in runs {
+        let p = &passages[pi];
+        let text = shorten(
+            &run.iter()
+                .map(|s| s.text.trim())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        out.push_str(&format!("\n> “{text}” [{}]", p.label));
+        quotes.push(Quote {
+            source: p.label,
+            start_word: run.first().map_or(0, |s| s.start_word),
+            end_word: run.last().map_or(0, |s| s.end_word),
+            text,
+            summary: false,
+        });
+    }
+    if quotes.is_empty() {
+        if let Some(p) = passages.first() {
+            let text = shorten(p.hit.text.trim());
+            out.push_str(&format!("\n> “{text}” [{}]", p.label));
+            quotes.push(Quote {
+                source: p.label,
+                start_word: p.hit.start_word,
+                end_word: p.hit.end_word,
+                text,
+                summary: false,
+            });
+        }
     }
     (out, quotes)
 }
 
-/// Where `sentence` (a slice of `hit.text`) lies, quoted as `shown`.
-fn quote_of(hit: &Hit, label: usize, sentence: &str, shown: &str) -> Quote {
-    let offset = (sentence.as_ptr() as usize).saturating_sub(hit.text.as_ptr() as usize);
-    let before = hit
-        .text
-        .get(..offset)
-        .map_or(0, |t| t.split_whitespace().count());
-    let start_word = hit.start_word + before as i64;
-    let words = shown.trim_end_matches('…').split_whitespace().count() as i64;
-    Quote {
-        source: label,
-        start_word,
-        end_word: start_word + words,
-        text: shown.to_string(),
+/// Whether a question asks about a whole episode ("What is the Runway episode about?", "Give me a
+/// summary of …", "Which episode talks about masks?") rather than something said in it.
+pub fn about_an_episode(question: &str) -> bool {
+    let q = crate::fold::fold(question);
+    let padded = format!(" {q} ");
+    let has = |w: &str| padded.contains(&format!(" {w} "));
+    // "what did Sarah talk about on the show": the words around "about" are stop words to search
+    // but say what is asked.
+    let whole = [
+        "episode",
+        "episodes",
+        "interview",
+        "podcast",
+        "conversation",
+        "show",
+    ]
+    .iter()
+    .any(|w| has(w));
+    let asks_gist = [
+        "summary",
+        "summarize",
+        "summarise",
+        "overview",
+        "gist",
+        "topics",
+    ]
+    .iter()
+    .any(|w| has(w));
+    let asks_what = q.ends_with(" about")
+        || has("talk about")
+        || has("talked about")
+        || has("which")
+        || has("is there")
+        || padded.starts_with(" tell me about ");
+    (whole && (asks_what || asks_gist)) || (asks_gist && (has("cover") || has("covered")))
+}
+
+/// How well an episode's title and summary match the question (rarity-weighted share of its
+/// terms): picks the episode a question about a whole episode means.
+pub fn summary_match(question_terms: &[(String, f64)], title: &str, summary: &str) -> f64 {
+    let held = index::text_terms(&format!("{title} {summary}"));
+    let total: f64 = question_terms.iter().map(|(_, w)| w).sum::<f64>().max(1e-9);
+    question_terms
+        .iter()
+        .filter(|(t, _)| held.contains(t))
+        .map(|(_, w)| w)
+        .sum::<f64>()
+        / total
+}
+
+/// Answer a question about a whole episode from its summary: its first sentence (who and what),
+/// the sentence that best matches the question, then the next ones, in the summary's order, up
+/// to `SUMMARY_WORDS`.
+pub fn from_summary(
+    question_terms: &[(String, f64)],
+    title: &str,
+    summary: &str,
+    label: usize,
+) -> (String, Vec<Quote>) {
+    let sentences = sentences_of(summary);
+    // The title's words name the episode ("Jeremy Howard"); the others say what is asked.
+    let named = index::text_terms(title);
+    let matched = |s: &str| {
+        let held = index::text_terms(s);
+        question_terms
+            .iter()
+            .filter(|(t, _)| held.contains(t) && !named.contains(t))
+            .map(|(_, w)| w)
+            .sum::<f64>()
+    };
+    let best = (1..sentences.len())
+        .max_by(|a, b| matched(sentences[*a]).total_cmp(&matched(sentences[*b])))
+        .filter(|i| matched(sentences[*i]) > 0.0);
+    let mut chosen: Vec<usize> = std::iter::once(0).chain(best).collect();
+    let mut words: usize = chosen
+        .iter()
+        .filter_map(|i| sentences.get(*i))
+        .map(|s| s.split_whitespace().count())
+        .sum();
+    for (i, s) in sentences.iter().enumerate().skip(1) {
+        let n = s.split_whitespace().count();
+        if chosen.contains(&i) {
+            continue;
+        }
+        if words + n > SUMMARY_WORDS {
+            break;
+        }
+        chosen.push(i);
+        words += n;
     }
+    chosen.sort_unstable();
+    chosen.dedup();
+    let mut text = String::new();
+    let mut last = None;
+    for i in chosen.into_iter().filter(|i| *i < sentences.len()) {
+        if let Some(l) = last {
+            text.push_str(if i == l + 1 { " " } else { " … " });
+        }
+        text.push_str(sentences[i]);
+        last = Some(i);
+    }
+    let out = format!(
+        "Quoted from the summary of “{title}” (no language model; not generated):\n> “{text}” [{label}]"
+    );
+    let quote = Quote {
+        source: label,
+        start_word: 0,
+        end_word: 0,
+        text,
+        summary: true,
+    };
+    (out, vec![quote])
 }
 
 /// The not-covered answer, naming the words no episode holds and the nearest episode.
@@ -100,8 +281,90 @@ pub fn not_covered(nearest: Option<&Hit>, unknown_words: &[String]) -> String {
     }
 }
 
-/// Split at `.`, `?`, `!` followed by whitespace (transcripts have no other reliable marks).
-fn sentences(text: &str) -> Vec<&str> {
+/// A passage's context as sentences with word offsets. A sentence ends at a word ending in `.`,
+/// `?` or `!` (closing quotes or brackets allowed); a speaker's label ("Sarah:") starts a new one
+/// and a new turn. The first sentence is dropped when the context starts inside the transcript,
+/// the last when it is unfinished: neither may be whole.
+fn split<'a>(p: &Passage<'a>) -> Vec<Sentence<'a>> {
+    let text = p.context;
+    let mut out = Vec::new();
+    let (mut start, mut start_word, mut turn) = (None::<usize>, 0i64, 0usize);
+    let mut word = p.context_start;
+    let mut finished = true;
+    for (at, w) in words_with_offsets(text) {
+        if is_label(w) {
+            if let Some(s) = start.take() {
+                out.push(sentence(text, s, at, start_word, word, turn));
+            }
+            turn += 1;
+        }
+        if start.is_none() {
+            start = Some(at);
+            start_word = word;
+        }
+        word += 1;
+        finished = ends_sentence(w);
+        if finished {
+            if let Some(s) = start.take() {
+                out.push(sentence(text, s, at + w.len(), start_word, word, turn));
+            }
+        }
+    }
+    if let Some(s) = start {
+        out.push(sentence(text, s, text.len(), start_word, word, turn));
+    }
+    if p.context_start > 0 && !out.is_empty() {
+        out.remove(0);
+    }
+    if !finished {
+        out.pop();
+    }
+    out
+}
+
+fn sentence(
+    text: &str,
+    from: usize,
+    to: usize,
+    start_word: i64,
+    end_word: i64,
+    turn: usize,
+) -> Sentence<'_> {
+    let text = &text[from..to];
+    Sentence {
+        asks: text
+            .trim_end_matches(['"', '”', '’', ')', ']'])
+            .ends_with('?'),
+        text,
+        start_word,
+        end_word,
+        turn,
+        matched: 0.0,
+    }
+}
+
+fn words_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_whitespace()
+        .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+}
+
+fn ends_sentence(word: &str) -> bool {
+    word.trim_end_matches(['"', '”', '’', ')', ']'])
+        .ends_with(['.', '?', '!'])
+}
+
+/// A speaker's label: one capitalized word and a colon ("Lukas:").
+fn is_label(word: &str) -> bool {
+    let Some(name) = word.strip_suffix(':') else {
+        return false;
+    };
+    name.chars().next().is_some_and(char::is_uppercase)
+        && name.chars().all(char::is_alphabetic)
+        && name.chars().count() <= 20
+}
+
+/// Sentences of a summary (split at `.`, `?`, `!` followed by whitespace).
+fn sentences_of(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let bytes = text.as_bytes();
@@ -122,10 +385,10 @@ fn sentences(text: &str) -> Vec<&str> {
 }
 
 fn shorten(s: &str) -> String {
-    if s.chars().count() <= MAX_SENTENCE_CHARS {
+    if s.chars().count() <= MAX_CHARS {
         return s.to_string();
     }
-    let cut: String = s.chars().take(MAX_SENTENCE_CHARS).collect();
+    let cut: String = s.chars().take(MAX_CHARS).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
     format!("{cut} …")
 }
@@ -134,13 +397,13 @@ fn shorten(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn hit(text: &str) -> Hit {
+    fn hit(text: &str, start_word: i64) -> Hit {
         Hit {
             url: "u".into(),
             episode_id: "e".into(),
             title: "T".into(),
-            start_word: 0,
-            end_word: 10,
+            start_word,
+            end_word: start_word + text.split_whitespace().count() as i64,
             timestamp_s: Some(61),
             score: 1.0,
             text: text.into(),
@@ -148,44 +411,90 @@ mod tests {
         }
     }
 
+    fn terms(q: &str) -> Vec<(String, f64)> {
+        index::index_terms(&crate::retrieve::content_words(q))
+            .into_iter()
+            .map(|t| (t, 1.0))
+            .collect()
+    }
+
     #[test]
-    fn quotes_matching_sentences_with_labels() {
-        let hits = [
-            hit("Nothing here at all today. Diffusion models learn to remove noise step by step. Bye now friends."),
-            hit("Other talk about lunch and things. We trained diffusion models on many images of cats."),
-        ];
-        let (a, quotes) = excerpts("How do diffusion models remove noise?", &hits);
-        assert!(a.starts_with(EXCERPT_HEADER));
+    fn quotes_whole_sentences_after_the_question_asked() {
+        // The context runs past the passage at both ends; its first sentence may be cut.
+        let context = "the end of something. Lukas: How did Runway get started? \
+                       Cris: It was my thesis at NYU. We ran models in Docker. \
+                       Then we built a video editor. Lukas: Cool. Unfinished sent";
+        let h = hit("Lukas: How did Runway get started? Cris: It was", 4);
+        let p = Passage {
+            hit: &h,
+            label: 1,
+            context_start: 0,
+            context,
+        };
+        let (a, quotes) = excerpts(&terms("How did Runway get started?"), &[p]);
+        assert!(a.starts_with(EXCERPT_HEADER), "{a}");
         assert!(
-            a.contains("“Diffusion models learn to remove noise step by step.” [1]"),
+            a.contains("“Cris: It was my thesis at NYU. We ran models in Docker.")
+                && a.contains("[1]"),
             "{a}"
         );
-        assert!(a.contains("[2]"), "{a}");
-        assert!(!a.contains("lunch"), "{a}");
-        // where the quotes are: the 2nd sentence of passage 1 starts at its 6th word
+        assert!(!a.contains("Unfinished"), "{a}");
+        // where the quote is: "Cris:" is word 10 of the episode
+        assert_eq!(quotes[0].start_word, 10);
         assert_eq!(quotes[0].source, 1);
-        assert_eq!((quotes[0].start_word, quotes[0].end_word), (5, 14));
     }
 
     #[test]
     fn sentences_match_words_as_the_index_does() {
-        // "studies" and "study" share the index stem "studi" (a prefix match would miss them).
-        let hits = [hit(
-            "Nothing here at all today, my friends. One study found that noise helps a lot.",
-        )];
-        let (a, _) = excerpts("What did the studies find?", &hits);
+        // "studies" and "study" share the index stem "studi"
+        let text = "Nothing here at all today, my friends. One study found that noise helps a lot.";
+        let h = hit(text, 0);
+        let p = Passage {
+            hit: &h,
+            label: 2,
+            context_start: 0,
+            context: text,
+        };
+        let (a, _) = excerpts(&terms("What did the studies find?"), &[p]);
         assert!(
-            a.contains("“One study found that noise helps a lot.” [1]"),
+            a.contains("One study found that noise helps a lot.” [2]"),
             "{a}"
         );
-        assert!(!a.contains("friends"), "{a}");
+    }
+
+    #[test]
+    fn episode_questions_are_told_apart() {
+        for q in [
+            "What is the Runway episode about?",
+            "Give me a summary of the Jeremy Howard interview",
+            "Which episode talks about masks and COVID?",
+            "Is there an episode with a venture capitalist?",
+            "Tell me about the interview with the CEO of Runway",
+            "What topics does the fast.ai founder cover?",
+        ] {
+            assert!(about_an_episode(q), "{q}");
+        }
+        for q in [
+            "How did Runway get started?",
+            "What did Cris say about deep fakes?",
+            "Which startup used reinforcement learning?",
+        ] {
+            assert!(!about_an_episode(q), "{q}");
+        }
+        let (a, q) = from_summary("T", "It is about video. It has more. And more.", 1);
+        assert!(
+            a.contains("summary of “T”")
+                && a.contains("“It is about video. It has more. And more.” [1]"),
+            "{a}"
+        );
+        assert!(q[0].summary);
     }
 
     #[test]
     fn not_covered_names_the_nearest_episode() {
-        assert!(not_covered(Some(&hit("x")), &[]).contains("“T” around ≈1:01"));
+        assert!(not_covered(Some(&hit("x", 0)), &[]).contains("“T” around ≈1:01"));
         assert!(not_covered(None, &[]).contains("don't seem to cover"));
-        let why = not_covered(Some(&hit("x")), &["lora".into(), "rlhf".into()]);
+        let why = not_covered(Some(&hit("x", 0)), &["lora".into(), "rlhf".into()]);
         assert!(
             why.contains("No episode mentions “lora” or “rlhf”."),
             "{why}"

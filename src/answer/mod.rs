@@ -14,9 +14,12 @@ use tokio::sync::mpsc::UnboundedSender;
 pub use llm::{Completion, Cut, LlmClient, LlmError, LlmFailure, TokenCounts};
 pub use prompt::{estimate_tokens, Prompt};
 
+use std::collections::HashMap;
+
 use crate::{
+    chunk,
     config::Config,
-    retrieve::{self, Hit, RetrieveError, SearchOptions},
+    retrieve::{self, Hit, RetrieveError, SearchOptions, SearchResult},
     store::{AnswerRecord, Store},
 };
 
@@ -52,13 +55,16 @@ pub struct Source {
 }
 
 /// A quoted stretch of a source in a keyless answer: its label `[source]` and where it lies in
-/// the source's episode (word offsets, end exclusive).
+/// the source's episode (word offsets, end exclusive), or `summary` when it quotes the episode's
+/// summary (offsets 0).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Quote {
     pub source: usize,
     pub start_word: i64,
     pub end_word: i64,
     pub text: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub summary: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -219,15 +225,104 @@ impl Answerer {
                         "The language model was unavailable ({}); showing quoted excerpts instead.",
                         f.error.short()
                     ));
-                    (answer.answer, answer.quotes) = extractive::excerpts(question, &prompt.hits);
+                    (answer.answer, answer.quotes) =
+                        quote(store, question, &prompt.hits, &found).await?;
                 }
             }
         } else {
-            (answer.answer, answer.quotes) = extractive::excerpts(question, &prompt.hits);
+            (answer.answer, answer.quotes) = quote(store, question, &prompt.hits, &found).await?;
         }
         answer.latency_ms = started.elapsed().as_millis() as u64;
         Ok(answer)
     }
+}
+
+/// Words of transcript read on each side of a passage, so quoted sentences are whole.
+const CONTEXT_WORDS: usize = 60;
+
+/// The keyless answer: a question about a whole episode quotes its summary; any other quotes the
+/// passages (`extractive`), with the transcript around them.
+async fn quote(
+    store: &Store,
+    question: &str,
+    hits: &[Hit],
+    found: &SearchResult,
+) -> Result<(String, Vec<Quote>), AnswerError> {
+    if hits.is_empty() {
+        return Ok((extractive::not_covered(None, &[]), Vec::new()));
+    }
+    if extractive::about_an_episode(question) {
+        // The episode whose title and summary match the question best, of those cited.
+        let mut best: Option<(f64, usize, String)> = None;
+        for (i, h) in hits.iter().enumerate() {
+            if hits[..i].iter().any(|e| e.episode_id == h.episode_id) {
+                continue;
+            }
+            let detail = store
+                .episode(&h.episode_id)
+                .await
+                .map_err(RetrieveError::from)?;
+            let Some(summary) = detail
+                .and_then(|d| d.summary)
+                .filter(|s| !s.trim().is_empty())
+            else {
+                continue;
+            };
+            let score = extractive::summary_match(&found.term_weights, &h.title, &summary);
+            if best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, i, summary));
+            }
+        }
+        if let Some((_, i, summary)) = best {
+            let h = &hits[i];
+            return Ok(extractive::from_summary(
+                &found.term_weights,
+                &h.title,
+                &summary,
+                i + 1,
+            ));
+        }
+    }
+    let mut transcripts: HashMap<&str, String> = HashMap::new();
+    for h in hits.iter().take(3) {
+        if !transcripts.contains_key(h.episode_id.as_str()) {
+            let t = store
+                .transcript(&h.episode_id)
+                .await
+                .map_err(RetrieveError::from)?
+                .unwrap_or_default();
+            transcripts.insert(&h.episode_id, t);
+        }
+    }
+    let contexts: Vec<(i64, &str)> = hits
+        .iter()
+        .take(3)
+        .map(|h| {
+            let t = transcripts
+                .get(h.episode_id.as_str())
+                .map_or("", String::as_str);
+            let from = (h.start_word as usize).saturating_sub(CONTEXT_WORDS);
+            let bounds = chunk::word_bounds(t);
+            let text = chunk::slice(t, &bounds, from, h.end_word as usize + CONTEXT_WORDS);
+            if text.is_empty() {
+                (h.start_word, h.text.as_str())
+            } else {
+                (from as i64, text)
+            }
+        })
+        .collect();
+    let passages: Vec<extractive::Passage> = hits
+        .iter()
+        .zip(&contexts)
+        .enumerate()
+        .map(|(i, (h, (start, text)))| extractive::Passage {
+            hit: h,
+            label: i + 1,
+            context_start: *start,
+            context: text,
+        })
+        .collect();
+    Ok(extractive::excerpts(&found.term_weights, &passages))
 }
 
 fn source_of(h: &Hit) -> Source {

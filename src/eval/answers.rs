@@ -162,7 +162,7 @@ fn words(text: &str) -> usize {
 
 /// A quote from the gold episode with at least half its words inside the gold span.
 fn quote_in_span(g: &Gold, a: &Answer) -> bool {
-    a.quotes.iter().any(|q| {
+    a.quotes.iter().filter(|q| !q.summary).any(|q| {
         let from_gold = a
             .sources
             .get(q.source.wrapping_sub(1))
@@ -210,6 +210,7 @@ mod tests {
                     start_word: *a,
                     end_word: *b,
                     text: t.to_string(),
+                    summary: false,
                 })
                 .collect(),
             usage: Usage::default(),

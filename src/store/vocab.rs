@@ -75,4 +75,14 @@ impl Store {
         .fetch_all(conn)
         .await?)
     }
+
+    /// An episode's transcript by its public id.
+    pub async fn transcript(&self, episode_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT transcript FROM episodes WHERE episode_id = ?")
+                .bind(episode_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
 }
