@@ -481,13 +481,24 @@ mod tests {
         ] {
             assert!(!about_an_episode(q), "{q}");
         }
-        let (a, q) = from_summary("T", "It is about video. It has more. And more.", 1);
+        let (a, q) = from_summary(&[], "T", "It is about video. It has more. And more.", 1);
         assert!(
             a.contains("summary of “T”")
                 && a.contains("“It is about video. It has more. And more.” [1]"),
             "{a}"
         );
         assert!(q[0].summary);
+        // the sentence that answers is quoted even past the length limit, after a "…"
+        let long = format!(
+            "Who and what. {} Masks work well.",
+            "Filler words here. ".repeat(30)
+        );
+        let (a, _) = from_summary(&terms("masks"), "T", &long, 2);
+        assert!(
+            a.contains("“Who and what. Filler words here.")
+                && a.contains(" … Masks work well.” [2]"),
+            "{a}"
+        );
     }
 
     #[test]
