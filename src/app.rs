@@ -139,8 +139,7 @@ impl App {
         options: &SearchOptions,
     ) -> Result<Scores, RetrieveError> {
         let mut scores = eval::run(&self.store, gold, options, self.config.context_tokens).await?;
-        let answers =
-            eval::answers::run(&self.answerer, &self.store, gold, options.use_questions).await?;
+        let answers = eval::answers::run(&self.answerer, &self.store, gold, options).await?;
         scores.answers = Some(answers);
         Ok(scores)
     }

@@ -147,6 +147,13 @@ async fn search_once(
     parts.dedup();
     let own_terms = stored.len();
     stored.extend(Store::postings(&mut tx, &parts).await?);
+    let (cover_terms, weights) = weigh_terms(&terms, &stored, &forms, meta.stats.windows);
+    let mut term_weights: Vec<(String, f64)> = Vec::new();
+    for (t, w) in cover_terms.iter().zip(&weights) {
+        if !term_weights.iter().any(|(u, _)| u == t) {
+            term_weights.push((t.clone(), *w));
+        }
+    }
     let only = match episode {
         Some(e) => Some(*meta.layout.find_episode(e).ok_or_else(|| {
             RetrieveError::UnknownEpisode(options.episode.clone().unwrap_or_default())
@@ -229,17 +236,38 @@ async fn search_once(
             })
         })
         .collect();
-    // Rare words weigh more: "World Cup" is not covered by passages that only share "won".
-    // A word no transcript holds weighs most, unless it reads as archive words ("deepfakes").
+    let coverage = query::coverage(
+        &cover_terms,
+        &weights,
+        hits.iter().take(3).map(|h| h.text.as_str()),
+    );
+    Ok(Some(SearchResult {
+        hits,
+        coverage,
+        evidence,
+        term_weights,
+    }))
+}
+
+/// Each question term with its rarity weight (`ln((N + 1) / (df + 1))`, at least 0.1, over `N`
+/// windows): rare words weigh more, so "World Cup" is not covered by passages that only share
+/// "won". A word no transcript holds weighs most, unless it reads as archive words
+/// ("deepfakes": its parts count instead, sharing its weight).
+fn weigh_terms(
+    terms: &[String],
+    stored: &[StoredTerm],
+    forms: &[(String, Vec<(String, i64)>)],
+    windows: u64,
+) -> (Vec<String>, Vec<f64>) {
     let windows_with: HashMap<&str, f64> = stored
         .iter()
         .map(|s| (s.term.as_str(), s.windows as f64))
         .collect();
-    let total = meta.stats.windows as f64;
+    let total = windows as f64;
     let weight = |n: f64| ((total + 1.0) / (n + 1.0)).ln().max(0.1);
     let (mut cover_terms, mut weights) = (Vec::new(), Vec::new());
-    for t in &terms {
-        match evidence.forms.iter().find(|(absent, _)| absent == t) {
+    for t in terms {
+        match forms.iter().find(|(absent, _)| absent == t) {
             Some((_, parts)) => {
                 for (part, n) in parts {
                     cover_terms.push(part.clone());
@@ -252,21 +280,5 @@ async fn search_once(
             }
         }
     }
-    let coverage = query::coverage(
-        &cover_terms,
-        &weights,
-        hits.iter().take(3).map(|h| h.text.as_str()),
-    );
-    let mut term_weights: Vec<(String, f64)> = Vec::new();
-    for (t, w) in cover_terms.into_iter().zip(weights) {
-        if !term_weights.iter().any(|(u, _)| *u == t) {
-            term_weights.push((t, w));
-        }
-    }
-    Ok(Some(SearchResult {
-        hits,
-        coverage,
-        evidence,
-        term_weights,
-    }))
+    (cover_terms, weights)
 }

@@ -150,17 +150,17 @@ impl Answerer {
     }
 
     /// The answer a user without an LLM key gets, not recorded (for evaluation); `options` as
-    /// `answer` sets them, but for the generated-questions signal.
+    /// `answer` sets them (8 passages), but for the generated-questions signal and the tuning.
     pub async fn answer_keyless(
         &self,
         store: &Store,
         question: &str,
-        use_questions: bool,
+        options: &SearchOptions,
     ) -> Result<Answer, AnswerError> {
         let options = SearchOptions {
             k: 8,
-            use_questions,
-            ..SearchOptions::default()
+            episode: None,
+            ..options.clone()
         };
         self.compose(store, question.trim(), &options, None, None)
             .await

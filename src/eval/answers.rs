@@ -46,21 +46,14 @@ pub async fn run(
     answerer: &Answerer,
     store: &Store,
     gold: &[Gold],
-    use_questions: bool,
+    options: &SearchOptions,
 ) -> Result<AnswerScores, RetrieveError> {
     let mut answers = HashMap::new();
     let mut details = Vec::new();
     for g in gold {
-        match answerer
-            .answer_keyless(store, &g.question, use_questions)
-            .await
-        {
+        match answerer.answer_keyless(store, &g.question, options).await {
             Ok(a) => {
-                let options = SearchOptions {
-                    use_questions,
-                    ..SearchOptions::default()
-                };
-                let found = retrieve::search(store, &g.question, &options).await?;
+                let found = retrieve::search(store, &g.question, options).await?;
                 let quoted = quoted_text(&a);
                 details.push(serde_json::json!({
                     "qid": g.qid,
