@@ -5,17 +5,17 @@
 //! A run starts at the sentence where the question's words (weighted by rarity) gather, counting
 //! its neighbours in the same speaker's turn; when that sentence is itself a question (the host
 //! asking it), the run starts after it, where the answer is. Runs are whole sentences, taken from
-//! the transcript around the passage so none is cut at the passage's edge, up to `RUN_WORDS`.
-//! The best run of the best passages is quoted, then the best run of another passage (answers
-//! are often split between two moments, and the second costs under 70 words).
+//! the transcript around the passage so none is cut at the passage's edge, up to `RUN_WORDS`:
+//! 100 words for the best passage's run (the answer is often a few sentences past where the
+//! question's words gather), 40 for the next best passage's (answers are often split between two
+//! moments, or the best passage is not the one).
 
 use super::Quote;
 use crate::{cite, index, retrieve::Hit};
 
-/// Most words in one quoted run (a single longer sentence is quoted whole, up to `MAX_CHARS`).
-const RUN_WORDS: usize = 70;
-/// Quoted runs per answer, each from a different passage.
-const RUNS: usize = 2;
+/// Most words in each quoted run, best passage first (one run per passage; a single longer
+/// sentence is quoted whole, up to `MAX_CHARS`).
+const RUN_WORDS: [usize; 2] = [100, 40];
 /// Passages a run may come from (in rank order).
 const PASSAGES: usize = 3;
 /// Score lost per rank a passage is below the first.
@@ -52,8 +52,8 @@ struct Sentence<'a> {
 /// Quote the best runs of sentences for `question` (its index terms with rarity `weights`).
 pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (String, Vec<Quote>) {
     let total: f64 = question_terms.iter().map(|(_, w)| w).sum::<f64>().max(1e-9);
-    // (score, passage, first sentence, last sentence)
-    let mut runs: Vec<(f64, usize, Vec<Sentence>)> = Vec::new();
+    // Per passage: its best anchor's score, the sentence its run starts at, its sentences.
+    let mut best: Vec<(f64, usize, usize, Vec<Sentence>)> = Vec::new();
     for (pi, p) in passages.iter().enumerate().take(PASSAGES) {
         let mut sentences = split(p);
         for s in &mut sentences {
@@ -66,7 +66,7 @@ pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (Stri
                 / total;
         }
         let (from, to) = (p.hit.start_word, p.hit.end_word);
-        let mut best: Option<(f64, usize, usize)> = None;
+        let mut anchor: Option<(f64, usize)> = None;
         for (i, s) in sentences.iter().enumerate() {
             if s.end_word <= from || s.start_word >= to {
                 continue;
@@ -83,38 +83,44 @@ pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (Stri
             } else {
                 i
             };
+            if anchor.is_none_or(|a| score > a.0) {
+                anchor = Some((score, start));
+            }
+        }
+        if let Some((score, start)) = anchor {
+            best.push((score, pi, start, sentences));
+        }
+    }
+    best.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // The best passage's run gets the longer budget: the answer is often a few sentences past
+    // where the question's words gather.
+    let mut runs: Vec<(usize, Vec<Sentence>)> = best
+        .into_iter()
+        .zip(RUN_WORDS)
+        .map(|((_, pi, start, mut sentences), budget)| {
             let mut end = start;
             let mut words = sentences[start].end_word - sentences[start].start_word;
             while let Some(next) = sentences.get(end + 1) {
                 let n = next.end_word - next.start_word;
-                if (words + n) as usize > RUN_WORDS {
+                if (words + n) as usize > budget {
                     break;
                 }
                 words += n;
                 end += 1;
             }
-            if best.is_none_or(|b| score > b.0) {
-                best = Some((score, start, end));
-            }
-        }
-        if let Some((score, start, end)) = best {
-            let run: Vec<Sentence> = sentences.drain(start..=end).collect();
-            runs.push((score, pi, run));
-        }
-    }
-    runs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    runs.truncate(RUNS);
-    runs.sort_by_key(|r| r.1);
+            (pi, sentences.drain(start..=end).collect())
+        })
+        .collect();
+    runs.sort_by_key(|r| r.0);
     let mut out = String::from(EXCERPT_HEADER);
     let mut quotes = Vec::new();
-    for (_, pi, run) in runs {
+    for (pi, run) in runs {
         let p = &passages[pi];
-        let text = shorten(
-            &run.iter()
-                .map(|s| s.text.trim())
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        let text = run
+            .iter()
+            .map(|s| shorten(s.text.trim()))
+            .collect::<Vec<_>>()
+            .join(" ");
         out.push_str(&format!("\n> “{text}” [{}]", p.label));
         quotes.push(Quote {
             source: p.label,
