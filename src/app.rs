@@ -2,11 +2,18 @@
 //! answerer it owns. Front ends call these methods and render the results; they do not reach
 //! into the store or the configuration.
 
+mod add;
+mod enrich;
+mod export;
 mod import;
 
 use std::path::PathBuf;
 
 use indicatif::ProgressBar;
+
+pub use add::AddError;
+pub use enrich::EnrichTarget;
+pub use export::{ExportError, ExportReport};
 
 use crate::{
     answer::{Answer, AnswerError, Answerer},
@@ -24,6 +31,7 @@ pub struct App {
     store: Store,
     answerer: Answerer,
     reload_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    enrich_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// What `App::find_episode` made of a query; each front end words it its own way.
@@ -48,6 +56,7 @@ impl App {
             store,
             config,
             reload_lock: Default::default(),
+            enrich_lock: Default::default(),
         })
     }
 

@@ -1,11 +1,13 @@
 //! Configuration from the environment (and `.env` via dotenvy), validated once.
 
+mod enrich;
 mod llm;
 
 use std::{path::PathBuf, str::FromStr};
 
 use secrecy::SecretString;
 
+pub use enrich::{EnrichConfig, Prices, DEFAULT_LLM_CONCURRENCY};
 pub use llm::{LlmConfig, TokenLimitField, DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub struct Config {
     /// Largest dataset text (after decompression) an import reads, per file.
     pub import_max_bytes: u64,
     pub llm: Option<LlmConfig>,
+    /// `gdbot enrich`: LLM calls in flight, prices for the cost estimate.
+    pub enrich: EnrichConfig,
     /// Prompt context budget in (estimated) tokens.
     pub context_tokens: usize,
     pub discord: DiscordConfig,
@@ -70,6 +74,7 @@ impl Config {
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         check_database_url(&database_url).map_err(|r| err("DATABASE_URL", &database_url, &r))?;
         let llm = llm::from_lookup(&get)?;
+        let enrich = enrich::from_lookup(&get)?;
         let discord = DiscordConfig {
             token: discord_token(&get)?,
             guild_id: opt_num(&get, "DISCORD_GUILD_ID")?,
@@ -97,6 +102,7 @@ impl Config {
                 .into(),
             import_max_bytes: num(&get, "IMPORT_MAX_MB", DEFAULT_IMPORT_MAX_MB, 1, 4096)? * MB,
             llm,
+            enrich,
             context_tokens: num(&get, "CONTEXT_TOKENS", 1200, 100, 100_000)? as usize,
             discord,
             log_filter: log_filter(&get)?,

@@ -10,6 +10,7 @@ pub mod cite;
 pub mod config;
 pub mod dataset;
 pub mod discord;
+pub mod enrich;
 pub mod eval;
 pub mod fold;
 pub mod index;
@@ -17,4 +18,4 @@ pub mod redact;
 pub mod retrieve;
 pub mod store;
 
-pub use app::{App, EpisodeLookup};
+pub use app::{AddError, App, EnrichTarget, EpisodeLookup, ExportError, ExportReport};

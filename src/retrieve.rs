@@ -30,8 +30,9 @@ pub use query::{content_words, fts_query};
 
 use crate::{
     chunk, cite,
+    dataset::word_times,
     index::{self, TermQuery},
-    store::{Store, StoreError, StoredTerm},
+    store::{PassageText, Store, StoreError, StoredTerm},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +52,9 @@ pub struct Hit {
     pub start_word: i64,
     pub end_word: i64,
     pub timestamp_s: Option<i64>,
+    /// `timestamp_s` is when the passage's first word was said (the episode has word times), not
+    /// an estimate from its word offset.
+    pub timestamp_exact: bool,
     pub score: f64,
     pub text: String,
     #[serde(skip)]
@@ -208,6 +212,7 @@ async fn search_once(
     };
     tx.commit().await.map_err(StoreError::from)?;
     let mut bounds_cache: HashMap<i64, Vec<(usize, usize)>> = HashMap::new();
+    let mut times_cache: HashMap<i64, Option<Vec<u32>>> = HashMap::new();
     let hits: Vec<Hit> = chosen
         .into_iter()
         .filter_map(|(p, score)| {
@@ -222,7 +227,15 @@ async fn search_once(
                 p.end_word as usize,
             )
             .to_string();
-            let timestamp_s = cite::timestamp_s(ep.length_s, p.start_word as usize, ep.total_words);
+            let times = times_cache
+                .entry(p.episode)
+                .or_insert_with(|| stored_times(ep));
+            let (timestamp_s, timestamp_exact) = cite::passage_time(
+                times.as_deref(),
+                ep.length_s,
+                p.start_word as usize,
+                ep.total_words,
+            );
             Some(Hit {
                 url: ep.url.clone(),
                 episode_id: ep.episode_id.clone(),
@@ -230,6 +243,7 @@ async fn search_once(
                 start_word: p.start_word.into(),
                 end_word: p.end_word.into(),
                 timestamp_s,
+                timestamp_exact,
                 score: (score * 1000.0).round() / 1000.0,
                 link: cite::link(&ep.url, timestamp_s),
                 text,
@@ -281,4 +295,17 @@ fn weigh_terms(
         }
     }
     (cover_terms, weights)
+}
+
+/// The episode's word times, if it has them and they fit its transcript (else estimates are used).
+fn stored_times(ep: &PassageText) -> Option<Vec<u32>> {
+    let blob = ep.word_times.as_deref()?;
+    let times = word_times::decode(blob).filter(|t| t.len() as i64 == ep.total_words);
+    if times.is_none() {
+        tracing::warn!(
+            episode = %ep.episode_id,
+            "stored word times do not decode or do not fit the transcript; estimating times"
+        );
+    }
+    times
 }

@@ -275,11 +275,13 @@ pub fn not_covered(nearest: Option<&Hit>, unknown_words: &[String]) -> String {
     };
     match nearest {
         Some(h) => format!(
-            "The episodes don't seem to cover this.{why} The nearest match is “{}” around {} [1].",
+            "The episodes don't seem to cover this.{why} The nearest match is “{}” {} [1].",
             h.title,
-            h.timestamp_s
-                .map(cite::format_timestamp)
-                .unwrap_or_else(|| "the start".into())
+            match h.timestamp_s {
+                Some(t) if h.timestamp_exact => format!("at {}", cite::format_at(t, true)),
+                Some(t) => format!("around {}", cite::format_timestamp(t)),
+                None => "around the start".into(),
+            }
         ),
         None => {
             "The episodes don't seem to cover this: no passage matches the question's words.".into()
@@ -411,6 +413,7 @@ mod tests {
             start_word,
             end_word: start_word + text.split_whitespace().count() as i64,
             timestamp_s: Some(61),
+            timestamp_exact: false,
             score: 1.0,
             text: text.into(),
             link: "u".into(),

@@ -48,6 +48,8 @@ pub struct Source {
     pub url: String,
     pub title: String,
     pub timestamp_s: Option<i64>,
+    /// `timestamp_s` is exact (from the episode's word times), not estimated.
+    pub timestamp_exact: bool,
     pub link: String,
     pub text: String,
     #[serde(skip)]
@@ -330,6 +332,7 @@ fn source_of(h: &Hit) -> Source {
         url: h.url.clone(),
         title: h.title.clone(),
         timestamp_s: h.timestamp_s,
+        timestamp_exact: h.timestamp_exact,
         link: h.link.clone(),
         text: h.text.clone(),
         episode_id: h.episode_id.clone(),

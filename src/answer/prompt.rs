@@ -37,7 +37,7 @@ impl Prompt {
         for (i, h) in taken.iter().enumerate() {
             let at = h
                 .timestamp_s
-                .map(cite::format_timestamp)
+                .map(|t| cite::format_at(t, h.timestamp_exact))
                 .unwrap_or_default();
             user.push_str(&format!("[{}] \"{}\" {at}\n{}\n\n", i + 1, h.title, h.text));
         }
@@ -92,6 +92,7 @@ mod tests {
             start_word: 0,
             end_word: words as i64,
             timestamp_s: Some(75),
+            timestamp_exact: title.ends_with("exact"),
             score: 1.0,
             text: "word ".repeat(words),
             link: String::new(),
@@ -108,6 +109,12 @@ mod tests {
         assert!(p.user.contains("[3] \"Ep 2\""));
         assert!(!p.user.contains("[4]"));
         assert!(p.user.ends_with("Question: What?"));
+        let exact = Prompt::build("q", &[hit(10, "Ep exact")], 100);
+        assert!(
+            exact.user.contains("[1] \"Ep exact\" 1:15\n"),
+            "{}",
+            exact.user
+        );
         // one oversized passage is still taken
         assert_eq!(Prompt::build("q", &[hit(2000, "big")], 100).hits.len(), 1);
     }

@@ -5,7 +5,11 @@
 
 use std::path::Path;
 
+pub mod captions;
+mod episode_file;
+mod export;
 mod fields;
+mod manifest;
 mod mojibake;
 mod pylist;
 mod read;
@@ -13,7 +17,14 @@ mod rows;
 mod sniff;
 #[cfg(test)]
 mod tests;
+pub mod word_times;
 
+pub use episode_file::{
+    check_meta, episode_from_bytes, episode_from_upload, load_episode, EpisodeFileError,
+    EpisodeMeta, MetaField, EXTENSIONS,
+};
+pub use export::{python_list, write_csv};
+pub use manifest::{load_all as load_manifest_files, read_manifest, ManifestEntry};
 pub use mojibake::repair as repair_mojibake;
 pub use pylist::parse_list as parse_questions;
 
@@ -32,6 +43,9 @@ pub struct Episode {
     pub transcript: String,
     pub summary: Option<String>,
     pub questions: Vec<String>,
+    /// When each word was said (from captions), in milliseconds: one per word of `transcript`,
+    /// non-decreasing (validated by `word_times`). `None`: times are estimated from `length_s`.
+    pub word_times_ms: Option<Vec<u32>>,
 }
 
 /// A whole parsed and validated dataset file.

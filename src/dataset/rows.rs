@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use super::sniff::{self, HeaderLocation, LineCounter};
-use super::{fields, mojibake, pylist, Dataset, DatasetError, Episode, RowError, MAX_ROW_ERRORS};
+use super::{
+    fields, mojibake, pylist, word_times, Dataset, DatasetError, Episode, RowError, MAX_ROW_ERRORS,
+};
 
 /// Most `total_words` mismatch warnings listed one by one.
 const MAX_COUNT_WARNINGS: usize = 10;
@@ -19,6 +21,7 @@ struct Columns {
     total_words: Option<usize>,
     summary: Option<usize>,
     questions: Option<usize>,
+    word_times: Option<usize>,
     count: usize,
 }
 
@@ -74,6 +77,7 @@ impl Columns {
             total_words: found.get("total_words").copied(),
             summary: found.get("summary").copied(),
             questions: found.get("questions").copied(),
+            word_times: found.get("word_times").copied(),
             count: header.len(),
         };
         if columns.transcript.is_none() {
@@ -360,6 +364,18 @@ impl<'a> RowCtx<'a> {
                 ));
             }
         }
+        let times_text = self.get(columns.word_times).trim();
+        let word_times_ms = if times_text.is_empty() {
+            None
+        } else {
+            match word_times::from_csv(times_text, total_words as usize) {
+                Ok(times) => Some(times),
+                Err(e) => {
+                    self.error("word_times", e);
+                    return None;
+                }
+            }
+        };
         Some(Episode {
             episode_id: fields::episode_id(&url),
             url,
@@ -370,6 +386,7 @@ impl<'a> RowCtx<'a> {
             transcript,
             summary,
             questions,
+            word_times_ms,
         })
     }
 }

@@ -4,7 +4,7 @@
 use super::DatasetError;
 
 /// Column names the dataset knows; a line with several of them is a header.
-pub const KNOWN_COLUMNS: [&str; 8] = [
+pub const KNOWN_COLUMNS: [&str; 9] = [
     "title",
     "url",
     "length",
@@ -13,6 +13,7 @@ pub const KNOWN_COLUMNS: [&str; 8] = [
     "total_words",
     "summary",
     "questions",
+    "word_times",
 ];
 
 /// How many lines may precede the header (page text copied with the CSV).

@@ -41,9 +41,50 @@ pub async fn moderator_check(ctx: Context<'_>) -> Result<bool, Error> {
     Ok(allowed)
 }
 
+/// An episode file attached to /add: a caption or transcript by its name, at most `max` bytes
+/// (`RELOAD_MAX_MB`). Checked before downloading it.
+pub fn episode_attachment(filename: &str, size: u64, max: u64) -> Result<(), String> {
+    let kinds = crate::dataset::EXTENSIONS;
+    if crate::dataset::captions::CaptionFormat::from_file_name(filename).is_none() {
+        return Err(format!(
+            "`{}` is not a caption or transcript file: attach one of {}. Nothing was added.",
+            render::quoted(filename),
+            kinds.join(", ")
+        ));
+    }
+    if size > max {
+        return Err(format!("{} Nothing was added.", too_big(filename, max)));
+    }
+    Ok(())
+}
+
+/// An attachment over `RELOAD_MAX_MB`.
+pub fn too_big(filename: &str, max: u64) -> String {
+    format!(
+        "{}: the file is larger than the {} MB limit (RELOAD_MAX_MB).",
+        render::quoted(filename),
+        max / (1024 * 1024)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn episode_attachments_are_checked_by_name_and_size() {
+        let mb = 1024 * 1024;
+        for ok in ["ep.vtt", "EP.SRT", "notes.txt", "t.md"] {
+            assert!(episode_attachment(ok, 10, mb).is_ok(), "{ok}");
+        }
+        let wrong = episode_attachment("data.csv", 10, mb).unwrap_err();
+        assert!(
+            wrong.contains("not a caption or transcript file"),
+            "{wrong}"
+        );
+        let big = episode_attachment("ep.vtt", 3 * mb, 2 * mb).unwrap_err();
+        assert!(big.contains("larger than the 2 MB limit"), "{big}");
+    }
 
     #[test]
     fn refuses_without_permission_or_role() {

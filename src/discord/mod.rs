@@ -1,12 +1,14 @@
 //! The Discord front end: the only module that knows Discord. It translates between interactions and
 //! `App`; all answering, lookup and import logic lives in the core.
 //!
-//! Commands: /ask, /episode, /reload (one file each, importing only the shared modules, never each
+//! Commands: /ask, /episode, /reload, /enrich, /add (one file each, importing only the shared modules, never each
 //! other); replying to an interaction in `respond`, shared episode lookups in `lookup`, pure payload
 //! rendering in `render`.
 
+mod add;
 mod ask;
 mod checks;
+mod enrich;
 mod episode;
 mod http;
 mod limits;
@@ -140,7 +142,13 @@ pub async fn serve(
 
 fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error> {
     let options = poise::FrameworkOptions {
-        commands: vec![ask::ask(), episode::episode(), reload::reload()],
+        commands: vec![
+            ask::ask(),
+            episode::episode(),
+            reload::reload(),
+            enrich::enrich(),
+            add::add(),
+        ],
         on_error: |error| Box::pin(on_error(error)),
         event_handler: |fw, event| Box::pin(on_event(fw, event)),
         allowed_mentions: Some(render::no_mentions()),

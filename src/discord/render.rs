@@ -77,11 +77,11 @@ fn link_target(url: &str) -> String {
         .replace(')', "%29")
 }
 
-/// `[1] [Title ≈12:34](link)`
+/// `[1] [Title ≈12:34](link)`, or `[1] [Title 12:34](link)` when the time is exact.
 pub fn source_line(n: usize, s: &Source) -> String {
     let at = s
         .timestamp_s
-        .map(|t| format!(" {}", cite::format_timestamp(t)))
+        .map(|t| format!(" {}", cite::format_at(t, s.timestamp_exact)))
         .unwrap_or_default();
     let title = link_text(&truncate(&s.title, 120));
     format!("[{n}] [{title}{at}]({})", link_target(&s.link))
@@ -378,6 +378,18 @@ pub fn reload_ok(report: &str) -> String {
 pub fn reload_failed(error: &str) -> String {
     let head = "❌ The import was rejected:\n";
     let tail = "\nThe stored dataset was not changed.";
+    let body = fenced(error, CONTENT_MAX - chars(head) - chars(tail) - 10);
+    format!("{head}{body}{tail}")
+}
+
+pub fn add_ok(report: &str) -> String {
+    let head = "✅ Episode added to the archive.\n";
+    format!("{head}{}", fenced(report, CONTENT_MAX - chars(head) - 10))
+}
+
+pub fn add_failed(error: &str) -> String {
+    let head = "❌ The episode was not added:\n";
+    let tail = "\nNothing was changed.";
     let body = fenced(error, CONTENT_MAX - chars(head) - chars(tail) - 10);
     format!("{head}{body}{tail}")
 }

@@ -8,6 +8,7 @@ fn source(n: usize, title_len: usize) -> Source {
         url: "https://www.youtube.com/watch?v=v3O20NMdOuA".into(),
         title: format!("Episode {n} [guest] {}", "t".repeat(title_len)),
         timestamp_s: Some(2292),
+        timestamp_exact: false,
         link: "https://www.youtube.com/watch?v=v3O20NMdOuA&t=2292s".into(),
         text: "passage".into(),
         episode_id: "v3O20NMdOuA".into(),
@@ -278,4 +279,19 @@ fn messages_fit_and_quote_safely() {
         slow_down(Duration::ZERO),
         "You're asking quickly — try again in 1 s."
     );
+}
+
+/// A source from captions (exact time) is shown without "≈"; an estimated one keeps it.
+#[test]
+fn exact_times_are_shown_without_the_approximation_sign() {
+    let mut exact = source(1, 5);
+    exact.timestamp_s = Some(727);
+    exact.timestamp_exact = true;
+    exact.link = "https://www.youtube.com/watch?v=v3O20NMdOuA&t=727s".into();
+    assert_eq!(
+        source_line(2, &exact),
+        "[2] [Episode 1 (guest) ttttt 12:07](https://www.youtube.com/watch?v=v3O20NMdOuA&t=727s)"
+    );
+    assert!(source_line(1, &source(1, 5))
+        .ends_with(" ≈38:12](https://www.youtube.com/watch?v=v3O20NMdOuA&t=2292s)"));
 }

@@ -15,7 +15,10 @@ use std::{
 
 use futures::FutureExt;
 use poise::serenity_prelude as serenity;
-use tokio::{sync::mpsc, time::MissedTickBehavior};
+use tokio::{
+    sync::{mpsc, watch},
+    time::MissedTickBehavior,
+};
 
 use super::{render, Context, Error};
 use crate::{answer::AnswerError, App};
@@ -215,6 +218,51 @@ pub(super) async fn answer_into(
         }
     };
     final_edit(http, token, &edit).await;
+}
+
+/// Run `work` while the deferred response of `token` shows the latest text of `status`, edited at
+/// most once per ~1.1 s (best effort: a lost edit is replaced by the next). An edit in flight
+/// lands before this returns, so the caller's final edit comes last.
+pub(super) async fn with_status<T>(
+    http: &serenity::Http,
+    token: &str,
+    mut status: watch::Receiver<String>,
+    work: impl Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let mut ticker = tokio::time::interval(EDIT_EVERY);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // Polled beside the work, as in `answer_into`: serenity's limiter may sleep out a 429.
+    let mut editing: Option<futures::future::BoxFuture<'_, ()>> = None;
+    let out = loop {
+        tokio::select! {
+            biased;
+            out = &mut work => break out,
+            () = async { editing.as_mut().expect("guarded by the condition").await }, if editing.is_some() => editing = None,
+            _ = ticker.tick(), if editing.is_none() => {
+                if status.has_changed().unwrap_or(false) {
+                    let text = status.borrow_and_update().clone();
+                    if !text.trim().is_empty() {
+                        editing = Some(Box::pin(status_edit(http, token, text)));
+                    }
+                }
+            }
+        }
+    };
+    if let Some(edit) = editing {
+        edit.await;
+    }
+    out
+}
+
+async fn status_edit(http: &serenity::Http, token: &str, text: String) {
+    let edit = render::text_edit(&text);
+    if let Err(e) = http
+        .edit_original_interaction_response(token, &edit, Vec::new())
+        .await
+    {
+        tracing::debug!(error = %e, "could not show the progress");
+    }
 }
 
 /// Best effort: a lost partial edit is replaced by the next one or the final edit.

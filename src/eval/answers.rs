@@ -192,6 +192,7 @@ mod tests {
                 url: "u1".into(),
                 title: "T".into(),
                 timestamp_s: None,
+                timestamp_exact: false,
                 link: "u1".into(),
                 text: String::new(),
                 episode_id: "e".into(),

@@ -8,7 +8,7 @@ use indicatif::ProgressBar;
 use sqlx::{Sqlite, Transaction};
 
 use crate::{
-    dataset::Episode,
+    dataset::{word_times, Episode},
     fold::{fold, strip_invisible},
 };
 
@@ -25,8 +25,18 @@ pub(super) async fn insert_all(
     progress: &ProgressBar,
 ) -> Result<(), sqlx::Error> {
     let ids: Vec<i64> = (1..).take(eps.len()).collect();
-    insert_episodes(tx, eps, &ids, progress).await?;
-    insert_questions(tx, eps, &ids).await
+    insert_with_ids(tx, eps, &ids, progress).await
+}
+
+/// Insert `eps` and their questions with the given internal ids (unused ones).
+pub(super) async fn insert_with_ids(
+    tx: &mut Transaction<'_, Sqlite>,
+    eps: &[(&Episode, String)],
+    ids: &[i64],
+    progress: &ProgressBar,
+) -> Result<(), sqlx::Error> {
+    insert_episodes(tx, eps, ids, progress).await?;
+    insert_questions(tx, eps, ids).await
 }
 
 async fn insert_episodes(
@@ -37,8 +47,8 @@ async fn insert_episodes(
 ) -> Result<(), sqlx::Error> {
     for (batch, ids) in eps.chunks(EPISODE_BATCH).zip(ids.chunks(EPISODE_BATCH)) {
         let sql = multi_row(
-            "INSERT INTO episodes (id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, search_title, content_hash) VALUES ",
-            11,
+            "INSERT INTO episodes (id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, search_title, content_hash, word_times) VALUES ",
+            12,
             batch.len(),
         );
         let mut q = sqlx::query(&sql);
@@ -54,7 +64,8 @@ async fn insert_episodes(
                 .bind(&ep.transcript)
                 .bind(&ep.summary)
                 .bind(fold(&ep.title))
-                .bind(hash);
+                .bind(hash)
+                .bind(ep.word_times_ms.as_deref().map(word_times::encode));
         }
         q.execute(&mut **tx).await?;
         let sql = multi_row(

@@ -171,7 +171,7 @@ impl Store {
     pub async fn dump(&self) -> Result<String, StoreError> {
         let mut out = String::new();
         for sql in [
-            "SELECT json_array(id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, content_hash) FROM episodes ORDER BY id",
+            "SELECT json_array(id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, content_hash, hex(word_times)) FROM episodes ORDER BY id",
             "SELECT json_array(episode, position, text) FROM questions ORDER BY episode, position",
             "SELECT json_array(term, windows, hex(data)) FROM postings ORDER BY term",
             "SELECT json_array(scheme, windows, window_words, hex(layout)) FROM index_meta",

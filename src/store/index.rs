@@ -126,7 +126,7 @@ impl Store {
 }
 
 /// Build the index from the stored transcripts and write it (inside the caller's write lock).
-async fn rebuild(tx: &mut Transaction<'_, Sqlite>) -> Result<(), StoreError> {
+pub(super) async fn rebuild(tx: &mut Transaction<'_, Sqlite>) -> Result<(), StoreError> {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT id, transcript FROM episodes ORDER BY id")
             .fetch_all(&mut **tx)

@@ -1,6 +1,9 @@
 //! The only place with SQL: opening the database, atomic reloads, lookups and full-text search.
 
+mod add;
+mod archive;
 mod bulk;
+mod enrich;
 mod episodes;
 mod index;
 mod log;
@@ -16,6 +19,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use add::{AddOutcome, AddReport, AddedEpisode};
+pub use enrich::{EnrichLog, EnrichSource, Enrichment, StoredChunk};
 pub use episodes::{EpisodeDetail, EpisodeRow};
 pub use index::{IndexMeta, StoredTerm};
 pub use log::AnswerRecord;

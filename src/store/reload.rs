@@ -69,6 +69,12 @@ pub enum ReloadError {
         first: String,
         second: String,
     },
+    #[error("{url}: its episode id `{episode_id}` is that of the stored episode {stored_url}; add it with that URL to update it")]
+    IdTaken {
+        url: String,
+        episode_id: String,
+        stored_url: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -179,7 +185,7 @@ impl Store {
     }
 }
 
-async fn insert_log(
+pub(super) async fn insert_log(
     conn: &mut sqlx::SqliteConnection,
     r: &ReloadReport,
     outcome: &str,
@@ -215,7 +221,7 @@ async fn clear_all(tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> 
 }
 
 /// Hash of everything stored for an episode plus the chunking and index schemes.
-fn content_hash(ep: &Episode) -> String {
+pub(super) fn content_hash(ep: &Episode) -> String {
     let mut h = Sha256::new();
     for part in [
         chunk::SCHEME,
@@ -233,6 +239,11 @@ fn content_hash(ep: &Episode) -> String {
     for q in &ep.questions {
         h.update(q.as_bytes());
         h.update([0x1e]);
+    }
+    // Only when there are times: episodes without them keep the hashes they had before.
+    if let Some(times) = &ep.word_times_ms {
+        h.update([0x1d]);
+        h.update(crate::dataset::word_times::encode(times));
     }
     format!("{:x}", h.finalize())
 }

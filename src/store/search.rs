@@ -28,6 +28,8 @@ pub struct PassageText {
     pub length_s: Option<i64>,
     pub total_words: i64,
     pub transcript: String,
+    /// `word_times::encode`d times of the words, when the episode came with them.
+    pub word_times: Option<Vec<u8>>,
 }
 
 impl Store {
@@ -90,7 +92,7 @@ impl Store {
                 continue;
             }
             let row: Option<PassageText> = sqlx::query_as(
-                "SELECT id, episode_id, url, title, length_s, total_words, transcript FROM episodes WHERE id = ?",
+                "SELECT id, episode_id, url, title, length_s, total_words, transcript, word_times FROM episodes WHERE id = ?",
             )
             .bind(id)
             .fetch_optional(&mut *conn)

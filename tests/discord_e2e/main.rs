@@ -3,15 +3,17 @@
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
 //! - `fake_strict`: the fake refuses what Discord refuses (bodies, callback types, expired tokens)
 //!   and rate-limits like Discord;
-//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`: gdbot's
+//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `enrich`, `add`: gdbot's
 //!   Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod add;
 mod bot;
 mod components;
+mod enrich;
 mod fake_proof;
 mod fake_strict;
 mod guards;

@@ -8,13 +8,15 @@ use crate::support::DATASET;
 
 /// Run the built binary in `dir` (its own database there), with `env` on top of a clean one.
 pub(crate) fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Output {
+    gdbot_in(dir.path(), args, env)
+}
+
+/// `gdbot` run in `dir` (its database there too).
+pub(crate) fn gdbot_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdbot"));
     cmd.args(args)
-        .current_dir(dir.path()) // no stray .env from the developer's checkout
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/cli.db", dir.path().display()),
-        )
+        .current_dir(dir) // no stray .env from the developer's checkout
+        .env("DATABASE_URL", format!("sqlite://{}/cli.db", dir.display()))
         .env("DATASET_PATH", DATASET)
         .env("RUST_LOG", "error");
     for k in [

@@ -3,8 +3,14 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod add;
+mod add_captions;
 mod answer;
+mod archive;
 mod cli;
+mod enrich;
+mod enrich_cli;
+mod enrich_faults;
 mod import;
 mod import_bounds;
 mod llm_cli;

@@ -1,6 +1,7 @@
 //! A local OpenAI-compatible server: `POST /v1/chat/completions` streaming SSE chunks
 //! (`choices[0].delta.content`), then a usage chunk, then `data: [DONE]`.
-//! Latency, text and faults are set at runtime; every request body is recorded. Hostile shapes
+//! Latency, text and faults are set at runtime, or per request by a `Responder` (a function of
+//! the request body); every request body is recorded. Hostile shapes
 //! too: bodies echoing the Authorization header, non-OpenAI error bodies, resets after
 //! connecting, floods, refused parameters (as reasoning models and old servers refuse them).
 
@@ -59,6 +60,32 @@ pub enum LlmFault {
     },
 }
 
+/// What a `Responder` makes of one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Stream this text (as `LlmSettings::text` would be).
+    Text(String),
+    /// Answer with this fault.
+    Fault(LlmFault),
+}
+
+/// Answers each request with a function of its JSON body (e.g. of the prompt), in place of
+/// `LlmSettings::text`; an armed `fault` still comes first. Called once per request, in order.
+#[derive(Clone)]
+pub struct Responder(pub Arc<dyn Fn(&Value) -> Reply + Send + Sync>);
+
+impl Responder {
+    pub fn new(f: impl Fn(&Value) -> Reply + Send + Sync + 'static) -> Responder {
+        Responder(Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Responder")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct LlmSettings {
     pub text: String,
@@ -82,6 +109,8 @@ pub struct LlmSettings {
     /// Request fields answered with HTTP 400 naming the field (o3-mini refuses `temperature`,
     /// old servers refuse `max_completion_tokens`).
     pub reject_params: Vec<String>,
+    /// Answers per request instead of `text` (see `Responder`).
+    pub responder: Option<Responder>,
 }
 
 impl Default for LlmSettings {
@@ -99,6 +128,7 @@ impl Default for LlmSettings {
             echo_authorization: false,
             finish_reason: "stop".into(),
             reject_params: Vec::new(),
+            responder: None,
         }
     }
 }
@@ -204,7 +234,7 @@ async fn chat(
     headers: axum::http::HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let (settings, fault) = {
+    let (mut settings, mut fault, index) = {
         let mut s = inner.lock().unwrap_or_else(|p| p.into_inner());
         let fault = match &mut s.settings.fault {
             Some((f, n)) if *n > 0 && *f != LlmFault::Reset => {
@@ -223,8 +253,21 @@ async fn chat(
                 .map(String::from),
             fault: fault.clone(),
         });
-        (s.settings.clone(), fault)
+        (s.settings.clone(), fault, s.requests.len() - 1)
     };
+    // Outside the lock: a responder may look at the recorded requests.
+    if let (None, Some(responder)) = (&fault, settings.responder.clone()) {
+        match (responder.0)(&body) {
+            Reply::Text(text) => settings.text = text,
+            Reply::Fault(f) => {
+                let mut s = inner.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(r) = s.requests.get_mut(index) {
+                    r.fault = Some(f.clone());
+                }
+                fault = Some(f);
+            }
+        }
+    }
     tokio::time::sleep(settings.latency).await;
     let model = settings
         .model_name

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
+use clap::{error::ErrorKind, ArgGroup, Args, CommandFactory, Parser, Subcommand};
 
 use crate::bench;
 
@@ -46,6 +46,10 @@ impl Cli {
 pub enum Command {
     /// Validate dataset CSV file(s) and replace the stored dataset atomically (default: DATASET_PATH)
     Import(ImportArgs),
+    /// Add (or update) episodes from caption / transcript files; other episodes stay
+    Add(AddArgs),
+    /// Write the whole archive as a dataset CSV (.csv.gz when FILE ends in .gz)
+    Export(ExportArgs),
     /// List the stored episodes
     Episodes,
     /// Show one episode: by video id, URL, or words of its title / guest name
@@ -54,7 +58,9 @@ pub enum Command {
     Search(SearchArgs),
     /// Answer a question with cited sources (LLM when OPENAI_API_KEY is set, quoted excerpts otherwise)
     Ask(AskArgs),
-    /// Run the Discord bot (/ask, /episode, /reload) until Ctrl-C or SIGTERM
+    /// Write missing summaries and questions with the LLM (map-reduce over ~1,000-token chunks; resumable)
+    Enrich(EnrichArgs),
+    /// Run the Discord bot (/ask, /episode, /reload, /enrich) until Ctrl-C or SIGTERM
     Serve,
     /// Measure retrieval quality against a gold file (see shared/eval/README.md)
     Eval(EvalArgs),
@@ -73,6 +79,60 @@ pub struct ImportArgs {
     /// CSV files (optionally .gz); several are merged into one dataset
     pub paths: Vec<PathBuf>,
     /// Validate and report what would change, without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["file", "manifest"])))]
+pub struct AddArgs {
+    /// A caption or transcript file: .vtt, .srt, .txt or .md
+    pub file: Option<PathBuf>,
+    /// The episode's URL (its identity: the same URL again updates the episode)
+    #[arg(
+        long,
+        required_unless_present = "manifest",
+        conflicts_with = "manifest"
+    )]
+    pub url: Option<String>,
+    /// The episode's title
+    #[arg(
+        long,
+        required_unless_present = "manifest",
+        conflicts_with = "manifest"
+    )]
+    pub title: Option<String>,
+    /// Publication date, YYYY-MM-DD
+    #[arg(long, conflicts_with = "manifest")]
+    pub date: Option<String>,
+    /// Length in seconds (default: the end of the last caption)
+    #[arg(long, conflicts_with = "manifest", value_parser = clap::value_parser!(u32).range(0..=360_000))]
+    pub length: Option<u32>,
+    /// A CSV with columns url,title,publish_date,file (paths relative to it): every file is
+    /// validated first, then all are added in one transaction
+    #[arg(long, conflicts_with = "file")]
+    pub manifest: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Where to write the CSV (.gz: gzip-compressed)
+    pub file: PathBuf,
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("target").required(true).args(["episode", "all"])))]
+pub struct EnrichArgs {
+    /// One episode: video id, URL, or words of its title
+    #[arg(long)]
+    pub episode: Option<String>,
+    /// Every episode missing a summary or questions
+    #[arg(long)]
+    pub all: bool,
+    /// Replace the summary and questions of an --episode that already has them (every chunk is asked again)
+    #[arg(long, conflicts_with = "all")]
+    pub force: bool,
+    /// Print the chunks and estimated tokens without calling the LLM (needs no LLM)
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -151,6 +211,58 @@ mod tests {
         assert!(!parse(&["episodes"]).unwrap().json);
         let cli = parse(&["--json", "search", "--k", "3", "diffusion"]).unwrap();
         assert!(cli.json && matches!(cli.command, Command::Search(a) if a.k == 3));
+    }
+
+    #[test]
+    fn add_takes_a_file_with_its_options_or_a_manifest() {
+        let cli = parse(&[
+            "add",
+            "e.vtt",
+            "--url",
+            "https://youtu.be/x",
+            "--title",
+            "T",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Add(a) if a.file.is_some() && a.manifest.is_none()));
+        assert!(parse(&["add", "--manifest", "m.csv", "--json"]).is_ok());
+        for args in [
+            &["add"][..],
+            &["add", "e.vtt", "--title", "T"],
+            &["add", "e.vtt", "--manifest", "m.csv"],
+            &["add", "--manifest", "m.csv", "--url", "https://a.b/c"],
+            &[
+                "add",
+                "e.vtt",
+                "--url",
+                "https://a.b/c",
+                "--title",
+                "T",
+                "--length",
+                "-3",
+            ],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn enrich_takes_one_episode_or_all_and_force_only_with_an_episode() {
+        let cli = parse(&["enrich", "--episode", "abc", "--force", "--dry-run"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Enrich(a) if a.force && a.dry_run && a.episode.as_deref() == Some("abc"))
+        );
+        assert!(
+            matches!(parse(&["enrich", "--all"]).unwrap().command, Command::Enrich(a) if a.all)
+        );
+        for args in [
+            &["enrich"][..],
+            &["enrich", "--dry-run"],
+            &["enrich", "--all", "--episode", "abc"],
+            &["enrich", "--all", "--force"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod args;
 mod bench;
+mod enrich;
 mod out;
 mod print;
 mod stream_print;
@@ -17,9 +18,13 @@ use std::{
 
 use anyhow::{Context, Result};
 
-use args::{AskArgs, BenchArgs, Cli, Command, EpisodeArgs, EvalArgs, ImportArgs, SearchArgs};
+use args::{
+    AddArgs, AskArgs, BenchArgs, Cli, Command, EpisodeArgs, EvalArgs, ExportArgs, ImportArgs,
+    SearchArgs,
+};
 use gdbot::{
     config::Config,
+    dataset::EpisodeMeta,
     discord,
     eval::Gold,
     redact,
@@ -64,10 +69,13 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
     let json = cli.json;
     match cli.command {
         Command::Import(a) => with_app(config, |app| cmd_import(app, a, json)).await,
+        Command::Add(a) => with_dataset(config, |app| cmd_add(app, a, json)).await,
+        Command::Export(a) => with_dataset(config, |app| cmd_export(app, a, json)).await,
         Command::Episodes => with_dataset(config, |app| cmd_episodes(app, json)).await,
         Command::Episode(a) => with_dataset(config, |app| cmd_episode(app, a, json)).await,
         Command::Search(a) => with_dataset(config, |app| cmd_search(app, a, json)).await,
         Command::Ask(a) => with_dataset(config, |app| cmd_ask(app, a, json)).await,
+        Command::Enrich(a) => enrich::cmd_enrich(config, a, json).await,
         Command::Serve => cmd_serve(config).await,
         Command::Eval(a) => with_dataset(config, |app| cmd_eval(app, a, json)).await,
         Command::Bench(a) => cmd_bench(a, json).await,
@@ -123,6 +131,45 @@ async fn cmd_import(app: App, a: ImportArgs, json: bool) -> Result<ExitCode> {
             eprintln!("error: {e}\nThe stored dataset was not changed.");
             return Ok(ExitCode::FAILURE);
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_add(app: App, a: AddArgs, json: bool) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let added = match (a.manifest, a.file) {
+        (Some(manifest), _) => app.add_manifest(&manifest).await,
+        (None, Some(file)) => {
+            let meta = EpisodeMeta {
+                url: a.url.unwrap_or_default(),
+                title: a.title.unwrap_or_default(),
+                publish_date: a.date,
+                length_s: a.length.map(i64::from),
+            };
+            app.add_file(&file, meta).await
+        }
+        (None, None) => anyhow::bail!("give a FILE or --manifest FILE.csv"),
+    };
+    match added {
+        Ok(report) if json => print::json(&report)?,
+        Ok(report) => {
+            out!("{report}");
+            eprintln!("took {:.2} s", started.elapsed().as_secs_f64());
+        }
+        Err(e) => {
+            eprintln!("error: {e}\nNothing was stored.");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_export(app: App, a: ExportArgs, json: bool) -> Result<ExitCode> {
+    let report = app.export(&a.file).await?;
+    if json {
+        print::json(&report)?;
+    } else {
+        out!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -85,7 +85,7 @@ pub fn hits(query: &str, hits: &[Hit], json: bool) -> Result<()> {
     for (i, h) in hits.iter().enumerate() {
         let at = h
             .timestamp_s
-            .map(cite::format_timestamp)
+            .map(|t| cite::format_at(t, h.timestamp_exact))
             .unwrap_or_default();
         out!(
             "[{}] {:.3}  {} {at}  {}\n    {}\n",
@@ -134,7 +134,7 @@ pub fn answer_tail(a: &Answer) -> Result<()> {
     for (i, s) in a.sources.iter().enumerate() {
         let at = s
             .timestamp_s
-            .map(cite::format_timestamp)
+            .map(|t| cite::format_at(t, s.timestamp_exact))
             .unwrap_or_default();
         out!("[{}] {} {at}  {}", i + 1, s.title, s.link);
     }

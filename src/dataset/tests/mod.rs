@@ -6,6 +6,7 @@ use super::*;
 
 mod read;
 mod reject;
+mod roundtrip;
 
 const HEADER: &str = ",title,url,length,publish_date,transcript,total_words,summary,questions\n";
 
