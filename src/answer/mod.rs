@@ -2,6 +2,7 @@
 //!
 //! The LLM is optional and untrusted: without a key, or when it fails, the answer is extractive.
 
+pub mod cited;
 mod extractive;
 pub mod llm;
 mod prompt;
