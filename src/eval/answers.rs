@@ -3,7 +3,8 @@
 //!
 //! - `keyword_any` / `keyword_all`: share of passage questions with `answer_keywords` whose quotes
 //!   hold one / all of them (compared folded, as whole words: "go-to-market" = "go to market").
-//! - `quote_in_span`: share of passage questions with a quote at least half inside the gold span.
+//! - `quote_in_span`: share of passage questions with a quote at least half inside the gold span;
+//!   `quote_overlaps_span`: with min(30 words, half the quote) inside (the retrieval hit rule).
 //! - `mean_quoted_words`: words quoted per answer that quotes anything.
 //! - `not_covered_precision` / `_recall`: of the questions turned away, the share that no episode
 //!   answers; of those, the share turned away. `answerable_turned_away`: the share of the others.
@@ -30,6 +31,9 @@ pub struct AnswerScores {
     pub n_episode_questions: usize,
     pub episode_keyword_any: Option<f64>,
     pub quote_in_span: Option<f64>,
+    /// Share of passage questions with a quote overlapping the gold span by at least
+    /// min(30 words, half the quote).
+    pub quote_overlaps_span: Option<f64>,
     pub mean_quoted_words: f64,
     pub n_unanswerable: usize,
     pub n_answerable: usize,
@@ -83,7 +87,7 @@ pub async fn run(
 pub fn score(gold: &[Gold], answers: &HashMap<String, Answer>) -> AnswerScores {
     let (mut n_kw, mut any, mut all) = (0usize, 0usize, 0usize);
     let (mut n_ep, mut ep_any) = (0usize, 0usize);
-    let (mut n_span, mut in_span) = (0usize, 0usize);
+    let (mut n_span, mut in_span, mut overlaps) = (0usize, 0usize, 0usize);
     let (mut quoting, mut quoted_words) = (0usize, 0usize);
     let (mut n_un, mut n_ans, mut away_un, mut away_ans) = (0usize, 0usize, 0usize, 0usize);
     for g in gold {
@@ -109,6 +113,7 @@ pub fn score(gold: &[Gold], answers: &HashMap<String, Answer>) -> AnswerScores {
             }
             n_span += 1;
             in_span += a.is_some_and(|a| quote_in_span(g, a)) as usize;
+            overlaps += a.is_some_and(|a| quote_overlaps_span(g, a)) as usize;
             if !keywords.is_empty() {
                 n_kw += 1;
                 any += keywords.iter().any(|k| *k) as usize;
@@ -128,6 +133,7 @@ pub fn score(gold: &[Gold], answers: &HashMap<String, Answer>) -> AnswerScores {
         n_episode_questions: n_ep,
         episode_keyword_any: share(ep_any, n_ep),
         quote_in_span: share(in_span, n_span),
+        quote_overlaps_span: share(overlaps, n_span),
         mean_quoted_words: (quoted_words as f64 / quoting.max(1) as f64 * 10.0).round() / 10.0,
         n_unanswerable: n_un,
         n_answerable: n_ans,
@@ -155,6 +161,16 @@ fn words(text: &str) -> usize {
 
 /// A quote from the gold episode with at least half its words inside the gold span.
 fn quote_in_span(g: &Gold, a: &Answer) -> bool {
+    quote_inside(g, a, |len| (len + 1) / 2)
+}
+
+/// A quote from the gold episode with at least min(30 words, half its words) inside the gold
+/// span: the retrieval hit rule, for quotes (a 100-word quote of a 50-word span counts).
+fn quote_overlaps_span(g: &Gold, a: &Answer) -> bool {
+    quote_inside(g, a, |len| ((len + 1) / 2).min(30))
+}
+
+fn quote_inside(g: &Gold, a: &Answer, need: impl Fn(i64) -> i64) -> bool {
     a.quotes.iter().filter(|q| !q.summary).any(|q| {
         let from_gold = a
             .sources
@@ -162,7 +178,7 @@ fn quote_in_span(g: &Gold, a: &Answer) -> bool {
             .is_some_and(|s| s.url == g.url);
         let inside = q.end_word.min(g.end_word) - q.start_word.max(g.start_word);
         let len = q.end_word - q.start_word;
-        from_gold && len > 0 && inside * 2 >= len
+        from_gold && len > 0 && inside >= need(len)
     })
 }
 
@@ -245,6 +261,7 @@ mod tests {
         assert_eq!(s.keyword_any, Some(0.667));
         assert_eq!(s.keyword_all, Some(0.333));
         assert_eq!(s.quote_in_span, Some(0.667));
+        assert_eq!(s.quote_overlaps_span, Some(0.667));
         assert_eq!(s.mean_quoted_words, 4.0); // (6 + 5 + 1) / 3
         assert_eq!((s.n_unanswerable, s.n_answerable), (2, 3));
         assert_eq!(s.not_covered_precision, Some(0.5));

@@ -171,10 +171,11 @@ pub fn scores(s: &Scores, questions_signal: bool, json: bool) -> Result<()> {
     if let Some(a) = &s.answers {
         let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
         out!(
-            "keyless answers: keyword_any {}  keyword_all {}  quote_in_span {}  mean_quoted_words {}  ({} with keywords; episode questions keyword_any {})",
+            "keyless answers: keyword_any {}  keyword_all {}  quote_in_span {} (overlapping {})  mean_quoted_words {}  ({} with keywords; episode questions keyword_any {})",
             f(a.keyword_any),
             f(a.keyword_all),
             f(a.quote_in_span),
+            f(a.quote_overlaps_span),
             a.mean_quoted_words,
             a.n_keyword_questions,
             f(a.episode_keyword_any),
