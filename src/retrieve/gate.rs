@@ -161,6 +161,27 @@ fn capitalized(question: &str) -> HashSet<String> {
         .collect()
 }
 
+/// Pairs of adjacent words both written with a capital, anywhere in the question ("Jeremy
+/// Howard"), folded: a full name, even where transcripts say it in many episodes.
+fn full_names(question: &str) -> Vec<(String, String)> {
+    let words: Vec<&str> = question.split_whitespace().collect();
+    let name = |w: &str| {
+        let w = w.trim_end_matches(['.', ',', '?', '!', ';', ':', '"', '”', '’', ')']);
+        let w = w
+            .strip_suffix("'s")
+            .or_else(|| w.strip_suffix("’s"))
+            .unwrap_or(w);
+        let folded = crate::fold::fold(w);
+        let capital = w.chars().next().is_some_and(char::is_uppercase);
+        (capital && folded.chars().count() >= 2 && !folded.contains(' ')).then_some(folded)
+    };
+    words
+        .windows(2)
+        .filter(|w| !w[0].ends_with(['.', ',', '?', '!', ';', ':']))
+        .filter_map(|w| Some((name(w[0])?, name(w[1])?)))
+        .collect()
+}
+
 /// `Evidence::named_coverage` of the question (`words`, their `terms`).
 pub(super) async fn named_coverage(
     conn: &mut SqliteConnection,
@@ -193,7 +214,31 @@ pub(super) async fn named_coverage(
     unique.dedup();
     let mut named: HashSet<i64> = HashSet::new();
     let mut others: Vec<&str> = Vec::new();
+    // A full name in a few titles names those episodes however often transcripts say it.
+    let mut full_name_terms: HashSet<String> = HashSet::new();
+    for (a, b) in full_names(question) {
+        let (Some(qa), Some(qb)) = (fts_query(&[a.clone()]), fts_query(&[b.clone()])) else {
+            continue;
+        };
+        let rows = Store::titles_matching(conn, &format!("{qa} AND {qb}"), most + 1).await?;
+        let pair = index::index_terms(&[a, b]);
+        let in_titles: Vec<i64> = rows
+            .iter()
+            .filter(|(_, title)| {
+                let held = index::text_terms(title);
+                pair.iter().all(|t| held.contains(t))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if !in_titles.is_empty() && rows.len() <= most {
+            named.extend(in_titles);
+            full_name_terms.extend(pair);
+        }
+    }
     for t in unique {
+        if full_name_terms.contains(t.as_str()) {
+            continue;
+        }
         let in_titles: Vec<i64> = title_terms
             .iter()
             .filter(|(_, set)| set.contains(t.as_str()))
@@ -269,6 +314,16 @@ mod tests {
         assert!(reads_as("reuse", &["use"]));
         assert!(reads_as("deepfakes", &["deep", "fake"]));
         assert!(forms("lora").is_empty());
+    }
+
+    #[test]
+    fn full_names_are_two_capitalized_words() {
+        let pairs = full_names("What does Jeremy Howard think of AI? Cris Valenzuela, too");
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(pairs, [("jeremy", "howard"), ("cris", "valenzuela")]);
     }
 
     #[test]
