@@ -217,7 +217,10 @@ pub(super) async fn named_coverage(
     // A full name in a few titles names those episodes however often transcripts say it.
     let mut full_name_terms: HashSet<String> = HashSet::new();
     for (a, b) in full_names(question) {
-        let (Some(qa), Some(qb)) = (fts_query(&[a.clone()]), fts_query(&[b.clone()])) else {
+        let (Some(qa), Some(qb)) = (
+            fts_query(std::slice::from_ref(&a)),
+            fts_query(std::slice::from_ref(&b)),
+        ) else {
             continue;
         };
         let rows = Store::titles_matching(conn, &format!("{qa} AND {qb}"), most + 1).await?;
