@@ -68,6 +68,51 @@ async fn figures_hold_among_distractors() {
     assert!(s.hit_at_1000 >= 0.85, "{s:?}");
 }
 
+/// A full name in a title names that episode even when other transcripts say it more often:
+/// "What does Ada Lovelace think about Kubernetes?" is not covered when only another episode
+/// discusses Kubernetes (a name said all over the archive is no anchor on its own).
+#[tokio::test]
+async fn a_full_name_names_its_episode() {
+    let filler = |seed: &str| {
+        (0..600)
+            .map(|i| format!("{seed}{}", i % 37))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut csv = String::from("title,url,transcript\n");
+    csv.push_str(&format!(
+        "Ada Lovelace — Engines and notes,https://example.org/ada,\"Ada: I think the analytical \
+         engine weaves algebraic patterns. {}\"\n",
+        filler("note")
+    ));
+    for i in 0..4 {
+        csv.push_str(&format!(
+            "Tools episode {i},https://example.org/t{i},\"As Ada Lovelace said, and Ada Lovelace \
+             again, and Ada Lovelace once more: I think kubernetes clusters schedule containers well. {}\"\n",
+            filler("tool")
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(config(&dir, &[])).await.unwrap();
+    app.import_bytes(csv.into_bytes(), "t.csv", false)
+        .await
+        .unwrap();
+    let a = app
+        .ask("What does Ada Lovelace think about Kubernetes?", None, None)
+        .await
+        .unwrap();
+    assert!(!a.confident, "{}", a.answer);
+    let a = app
+        .ask(
+            "What does Ada Lovelace say about the analytical engine?",
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(a.confident, "{}", a.answer);
+}
+
 /// Every dev-set span holds its answer keywords (folded, as whole words), so the answer metrics
 /// measure answers, not typos in the dev set.
 #[test]
