@@ -94,23 +94,33 @@ pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (Stri
     best.sort_by(|a, b| b.0.total_cmp(&a.0));
     // The best passage's run gets the longer budget: the answer is often a few sentences past
     // where the question's words gather.
-    let mut runs: Vec<(usize, Vec<Sentence>)> = best
-        .into_iter()
-        .zip(RUN_WORDS)
-        .map(|((_, pi, start, mut sentences), budget)| {
-            let mut end = start;
-            let mut words = sentences[start].end_word - sentences[start].start_word;
-            while let Some(next) = sentences.get(end + 1) {
-                let n = next.end_word - next.start_word;
-                if (words + n) as usize > budget {
-                    break;
-                }
-                words += n;
-                end += 1;
+    let mut runs: Vec<(usize, Vec<Sentence>)> = Vec::new();
+    for (_, pi, start, mut sentences) in best {
+        let Some(&budget) = RUN_WORDS.get(runs.len()) else {
+            break;
+        };
+        let mut end = start;
+        let mut words = sentences[start].end_word - sentences[start].start_word;
+        while let Some(next) = sentences.get(end + 1) {
+            let n = next.end_word - next.start_word;
+            if (words + n) as usize > budget {
+                break;
             }
-            (pi, sentences.drain(start..=end).collect())
-        })
-        .collect();
+            words += n;
+            end += 1;
+        }
+        let (from, to) = (sentences[start].start_word, sentences[end].end_word);
+        // Runs read past their passage: never quote the same words twice.
+        let url = &passages[pi].hit.url;
+        let repeats = runs.iter().any(|(pj, run)| {
+            &passages[*pj].hit.url == url
+                && run.first().is_some_and(|f| f.start_word < to)
+                && run.last().is_some_and(|l| from < l.end_word)
+        });
+        if !repeats {
+            runs.push((pi, sentences.drain(start..=end).collect()));
+        }
+    }
     runs.sort_by_key(|r| r.0);
     let mut out = String::from(EXCERPT_HEADER);
     let mut quotes = Vec::new();
@@ -451,6 +461,37 @@ mod tests {
         // where the quote is: "Cris:" is word 10 of the episode
         assert_eq!(quotes[0].start_word, 10);
         assert_eq!(quotes[0].source, 1);
+    }
+
+    #[test]
+    fn the_same_words_are_never_quoted_twice() {
+        // Two adjacent passages of one episode whose best runs would be the same sentences.
+        let context = "Diffusion removes noise. It does so step by step. Then it stops. Fine.";
+        let (a, b) = (
+            hit("Diffusion removes noise. It does", 0),
+            hit("so step by step. Then", 5),
+        );
+        let passages = [
+            Passage {
+                hit: &a,
+                label: 1,
+                context_start: 0,
+                context,
+            },
+            Passage {
+                hit: &b,
+                label: 2,
+                context_start: 0,
+                context,
+            },
+        ];
+        let (text, quotes) = excerpts(&terms("How does diffusion remove noise?"), &passages);
+        assert_eq!(quotes.len(), 1, "{text}");
+        assert_eq!(
+            text.matches("Diffusion removes noise.").count(),
+            1,
+            "{text}"
+        );
     }
 
     #[test]
