@@ -6,6 +6,7 @@ pub mod cited;
 mod extractive;
 pub mod llm;
 mod prompt;
+mod summary;
 
 use std::time::Instant;
 
@@ -254,7 +255,7 @@ async fn quote(
     if hits.is_empty() {
         return Ok((extractive::not_covered(None, &[]), Vec::new()));
     }
-    if extractive::about_an_episode(question) {
+    if summary::about_an_episode(question) {
         // The episode whose title and summary match the question best, of those cited.
         let mut best: Option<(f64, usize, String)> = None;
         for (i, h) in hits.iter().enumerate() {
@@ -271,14 +272,14 @@ async fn quote(
             else {
                 continue;
             };
-            let score = extractive::summary_match(&found.term_weights, &h.title, &summary);
+            let score = summary::summary_match(&found.term_weights, &h.title, &summary);
             if best.as_ref().is_none_or(|b| score > b.0) {
                 best = Some((score, i, summary));
             }
         }
         if let Some((_, i, summary)) = best {
             let h = &hits[i];
-            return Ok(extractive::from_summary(
+            return Ok(summary::from_summary(
                 &found.term_weights,
                 &h.title,
                 &summary,
