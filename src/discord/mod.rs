@@ -16,6 +16,7 @@ mod lookup;
 mod reload;
 pub mod render;
 mod respond;
+mod sources;
 mod stats;
 
 use std::{future::Future, sync::Arc, time::Duration};

@@ -12,6 +12,7 @@ mod recorder;
 mod reload;
 mod search;
 mod stats;
+mod vocab;
 
 use std::{str::FromStr, time::Duration};
 
