@@ -350,6 +350,15 @@ fn source_of(h: &Hit) -> Source {
 /// Queue the answer for the log and return its id (for feedback buttons). The row is written in
 /// the background, so an import holding the write lock never delays the answer; a failure to
 /// log never costs the user the answer.
+/// The episodes `a` cites, as recorded for /stats: `[{"url", "title", "moments"}]`.
+fn cited_json(a: &Answer) -> String {
+    let episodes: Vec<serde_json::Value> = cited::by_episode(a)
+        .iter()
+        .map(|e| serde_json::json!({"url": e.url, "title": e.title, "moments": e.moments.len()}))
+        .collect();
+    serde_json::Value::from(episodes).to_string()
+}
+
 async fn record(store: &Store, question: &str, episode: Option<&str>, a: &Answer) -> Option<i64> {
     let rec = AnswerRecord {
         question: question.to_string(),
@@ -366,6 +375,7 @@ async fn record(store: &Store, question: &str, episode: Option<&str>, a: &Answer
         latency_ms: a.latency_ms as i64,
         fell_back: a.fell_back,
         note: a.note.clone(),
+        cited_json: cited_json(a),
     };
     match store.queue_answer(rec).await {
         Ok(id) => Some(id),

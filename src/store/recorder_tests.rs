@@ -23,6 +23,7 @@ fn record(question: &str) -> AnswerRecord {
         latency_ms: 3,
         fell_back: false,
         note: None,
+        cited_json: "[]".into(),
     }
 }
 

@@ -45,9 +45,9 @@ pub struct CitedEpisode {
     pub url: String,
     /// The stored title (the title recorded with the answer if the episode is gone).
     pub title: String,
-    /// Answers citing at least one of its passages.
+    /// Answers citing it (at least one of its passages).
     pub answers: i64,
-    /// Passages of it cited, over those answers.
+    /// Its passages cited, over those answers.
     pub passages: i64,
 }
 
@@ -139,30 +139,35 @@ impl Store {
     }
 }
 
-/// Episodes cited by the period's answers (`sources_json`: a JSON list of sources with `url` and
-/// `title`), counting answers the archive covered. A damaged `sources_json` counts as no source.
+/// Episodes cited by the period's answers the archive covered (a not-covered answer's nearest
+/// passage is shown, not cited): since migration 0006 those of `cited_json`, as shown under the
+/// answer; before, every source of `sources_json` (the passages the answer was made from). Damaged
+/// JSON counts as no citation.
 async fn cited_episodes(
     tx: &mut sqlx::SqliteConnection,
     first: &str,
     until: &str,
     top: usize,
 ) -> Result<Vec<CitedEpisode>, StoreError> {
-    // Not-covered answers keep the nearest passage to show, not to cite: left out.
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
         "WITH docs AS (
              SELECT a.id AS answer,
-                    CASE WHEN json_valid(a.sources_json) THEN a.sources_json ELSE '[]' END AS doc
+                    CASE WHEN a.cited_json IS NOT NULL
+                         THEN CASE WHEN json_valid(a.cited_json) THEN a.cited_json ELSE '[]' END
+                         WHEN json_valid(a.sources_json) THEN a.sources_json ELSE '[]' END AS doc
              FROM answers a
              WHERE a.at >= ?1 AND a.at < ?2 AND NOT ({NOT_COVERED})
          ), s AS (
              -- Paths into the whole (valid) document: an element of any shape is safe to probe.
              SELECT docs.answer, json_extract(docs.doc, j.fullkey || '.url') AS url,
                     CASE WHEN json_type(docs.doc, j.fullkey || '.title') = 'text'
-                         THEN json_extract(docs.doc, j.fullkey || '.title') END AS title
+                         THEN json_extract(docs.doc, j.fullkey || '.title') END AS title,
+                    CASE WHEN json_type(docs.doc, j.fullkey || '.moments') = 'integer'
+                         THEN json_extract(docs.doc, j.fullkey || '.moments') ELSE 1 END AS passages
              FROM docs, json_each(CASE WHEN json_type(docs.doc) = 'array' THEN docs.doc ELSE '[]' END) j
              WHERE json_type(docs.doc, j.fullkey || '.url') = 'text'
          )
-         SELECT s.url, COALESCE(e.title, MAX(s.title), s.url), COUNT(DISTINCT s.answer), COUNT(*)
+         SELECT s.url, COALESCE(e.title, MAX(s.title), s.url), COUNT(DISTINCT s.answer), SUM(s.passages)
          FROM s LEFT JOIN episodes e ON e.url = s.url
          GROUP BY s.url
          ORDER BY 3 DESC, 4 DESC, s.url

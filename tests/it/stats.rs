@@ -10,7 +10,7 @@ use crate::{
     answer::{llm_app, says},
     cli::gdbot_in,
     support::{
-        app_with_dataset,
+        app_with_dataset, config,
         fake_openai::{FakeOpenAi, LlmFault},
     },
 };
@@ -195,4 +195,47 @@ fn stats_png_writes_a_chart_that_decodes_even_on_an_empty_log() {
         err.contains("--png no/such/dir/x.png: cannot write the chart"),
         "{err}"
     );
+}
+
+/// An episode counts as cited by the episodes shown under an answer (`cited_json`, since 0006),
+/// not by every passage the answer was made from; older rows (no `cited_json`) by their sources.
+#[tokio::test]
+async fn cited_episodes_are_those_shown_under_answers_and_sources_before_0006() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = gdbot::App::open(config(&dir, &[])).await.unwrap();
+    let sources = r#"[{"url": "https://e/x", "title": "X"}, {"url": "https://e/y", "title": "Y"},
+                      {"url": "https://e/y", "title": "Y"}]"#;
+    let rows = [
+        // (id, cited_json): an answer citing two moments of x, one citing nothing, one before 0006.
+        (
+            1,
+            Some(r#"[{"url": "https://e/x", "title": "X", "moments": 2}]"#),
+        ),
+        (2, Some("[]")),
+        (3, None),
+    ];
+    for (id, cited) in rows {
+        sqlx::query(
+            "INSERT INTO answers (id, at, question, mode, confident, answer, sources_json, latency_ms, fell_back, cited_json)
+             VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'q', 'llm', 1, 'a', ?, 1, 0, ?)",
+        )
+        .bind(id)
+        .bind(sources)
+        .bind(cited)
+        .execute(app.store_for_tests().pool())
+        .await
+        .unwrap();
+    }
+    let r = app.stats(1).await.unwrap();
+    let got: Vec<(&str, &str, i64, i64)> = r
+        .cited_episodes
+        .iter()
+        .map(|e| (e.url.as_str(), e.title.as_str(), e.answers, e.passages))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("https://e/x", "X", 2, 3), ("https://e/y", "Y", 1, 2)],
+        "x: answer 1 (2 moments) and the old answer 3; y only by answer 3's sources"
+    );
+    app.close().await;
 }
