@@ -61,7 +61,7 @@ pub enum Command {
     /// Write missing summaries and questions with the LLM (map-reduce over ~1,000-token chunks; resumable)
     Enrich(EnrichArgs),
     /// Run the Discord bot (/ask, /episode, /reload, /enrich) until Ctrl-C or SIGTERM
-    Serve,
+    Serve(ServeArgs),
     /// Measure retrieval quality against a gold file (see shared/eval/README.md)
     Eval(EvalArgs),
     /// Measure import, search, answer and memory figures on a corpus CSV (see README "Performance")
@@ -135,6 +135,14 @@ pub struct EnrichArgs {
     /// Print the chunks and estimated tokens without calling the LLM (needs no LLM)
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Take interactions as signed HTTP POSTs on ADDR (e.g. 0.0.0.0:8080; path /interactions)
+    /// instead of a gateway connection; needs DISCORD_PUBLIC_KEY
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
 }
 
 #[derive(Args)]
