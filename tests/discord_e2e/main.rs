@@ -5,7 +5,9 @@
 //!   and rate-limits like Discord;
 //! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `enrich`, `add`: gdbot's
 //!   Discord front door (`gdbot::discord::serve`) end to end,
-//!   driven through the harness in `bot`.
+//!   driven through the harness in `bot`;
+//! - `http_mode`: `gdbot::discord::serve_http` (interactions as signed HTTP POSTs), through the
+//!   harness in `http_bot`; `shards`: gateway processes splitting the shards.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -17,9 +19,12 @@ mod enrich;
 mod fake_proof;
 mod fake_strict;
 mod guards;
+mod http_bot;
+mod http_mode;
 mod ratelimits;
 mod resilience;
 mod scenarios;
+mod shards;
 mod suggested;
 mod writes;
 

@@ -140,8 +140,13 @@ async fn interaction(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: By
         kind: u8,
     }
     // PING (Discord checking the endpoint) needs nothing but its type.
+    // (serenity's `Pong` would add `"data": null`.)
     if serde_json::from_slice::<Kind>(&body).is_ok_and(|k| k.kind == 1) {
-        return json(&serenity::CreateInteractionResponse::Pong);
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"type":1}"#,
+        )
+            .into_response();
     }
     let parsed = match serde_json::from_slice::<serenity::Interaction>(&body) {
         Ok(i) => i,
