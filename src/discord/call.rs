@@ -147,3 +147,43 @@ impl<'a> Call<'a> {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str) -> serenity::CreateInteractionResponse {
+        serenity::CreateInteractionResponse::Message(
+            serenity::CreateInteractionResponseMessage::new().content(text),
+        )
+    }
+
+    #[tokio::test]
+    async fn in_http_mode_the_first_response_goes_to_the_waiting_request_once() {
+        let http = serenity::Http::new("");
+        let (initial, first) = Initial::body();
+        let sent = AtomicBool::new(false);
+        let id = serenity::InteractionId::new(1);
+        let reply = Responder::new(&http, id, "token", &initial, &sent);
+        assert!(!reply.has_responded());
+        reply.initial(message("first")).await.expect("handed over");
+        assert!(reply.has_responded());
+        let body = serde_json::to_value(first.await.expect("received")).unwrap();
+        assert_eq!(body["data"]["content"], "first");
+        // Discord takes one first response: a second is an error, as the callback would be.
+        assert!(reply.initial(message("second")).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_first_response_after_the_request_gave_up_is_an_error() {
+        let http = serenity::Http::new("");
+        let (initial, first) = Initial::body();
+        drop(first); // the HTTP handler answered 503 after 3 s
+        let sent = AtomicBool::new(false);
+        let id = serenity::InteractionId::new(1);
+        let reply = Responder::new(&http, id, "token", &initial, &sent);
+        let late = reply.initial(message("late")).await.unwrap_err();
+        assert!(late.to_string().contains("too late"), "{late}");
+        assert!(!reply.has_responded());
+    }
+}

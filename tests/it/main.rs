@@ -19,3 +19,4 @@ mod llm_logs;
 mod open;
 mod quality;
 mod record;
+mod serve_cli;
