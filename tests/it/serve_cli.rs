@@ -87,7 +87,7 @@ async fn serve_http_answers_a_signed_ping_and_stops_on_sigterm() {
         .expect("a free port")
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdbot"))
+    let child = Command::new(env!("CARGO_BIN_EXE_gdbot"))
         .args(["serve", "--http", &addr])
         .current_dir(dir.path())
         .env(
