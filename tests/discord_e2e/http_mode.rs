@@ -296,3 +296,43 @@ async fn http_shutdown_finishes_the_answers_in_progress() {
         .await;
     assert!(refused.is_err(), "still listening: {refused:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_unknown_commands_missing_options_and_moderator_commands_get_private_replies() {
+    let bot = HttpBot::start(LlmSettings::default()).await;
+    let member = Actor::member(9);
+    let cases = [
+        (
+            bot.fake.command_interaction("nosuch", json!([]), &member),
+            "not known",
+        ),
+        (
+            bot.fake.command_interaction("ask", json!([]), &member),
+            "could not read those options",
+        ),
+        // The moderator check runs in HTTP mode too (it is the command's own first step).
+        (
+            bot.fake.command_interaction("reload", json!([]), &member),
+            "Only moderators",
+        ),
+    ];
+    for (i, says) in cases {
+        let d = bot.deliver(&i).await;
+        assert_eq!(
+            (d.status, d.json["type"].clone()),
+            (200, json!(4)),
+            "{says}: {}",
+            d.body
+        );
+        let data = &d.json["data"];
+        assert_eq!(
+            data["flags"].as_u64().unwrap_or(0) & 64,
+            64,
+            "{says}: private: {data}"
+        );
+        let text = data["content"].as_str().unwrap_or_default();
+        assert!(text.contains(says), "{says}: {text}");
+    }
+    assert_eq!(bot.answers_logged().await, 0);
+    bot.shutdown().await;
+}
