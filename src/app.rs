@@ -140,13 +140,17 @@ impl App {
         self.store.queue_feedback(answer_id, user_id, vote).await
     }
 
-    /// Retrieval quality against `gold`, within the configured context budget.
+    /// Retrieval quality against `gold`, within the configured context budget, and what the
+    /// keyless answers to the same questions are worth (`eval::answers`).
     pub async fn eval(
         &self,
         gold: &[Gold],
         options: &SearchOptions,
     ) -> Result<Scores, RetrieveError> {
-        eval::run(&self.store, gold, options, self.config.context_tokens).await
+        let mut scores = eval::run(&self.store, gold, options, self.config.context_tokens).await?;
+        let answers = eval::answers::run(&self.answerer, &self.store, gold, options).await?;
+        scores.answers = Some(answers);
+        Ok(scores)
     }
 
     /// First use: import `DATASET_PATH` when the database holds no episodes.

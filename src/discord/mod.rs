@@ -18,6 +18,7 @@ mod reload;
 pub mod render;
 mod respond;
 mod shards;
+mod sources;
 mod webhook;
 
 use std::{future::Future, sync::Arc, time::Duration};

@@ -11,6 +11,7 @@ mod migrate;
 mod recorder;
 mod reload;
 mod search;
+mod vocab;
 
 use std::{str::FromStr, time::Duration};
 

@@ -189,6 +189,9 @@ pub struct EvalArgs {
     /// Experiment with fusion weights: name=value,… (see retrieve::Tuning)
     #[arg(long, hide = true)]
     pub tune: Option<String>,
+    /// Write one JSON line per question (answer, quotes found, not-covered evidence) to FILE
+    #[arg(long, hide = true)]
+    pub details: Option<PathBuf>,
 }
 
 #[derive(Args)]

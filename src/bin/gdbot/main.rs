@@ -317,6 +317,11 @@ async fn cmd_eval(app: App, a: EvalArgs, json: bool) -> Result<ExitCode> {
         ..SearchOptions::default()
     };
     let scores = app.eval(&gold, &options).await?;
+    if let (Some(path), Some(answers)) = (&a.details, &scores.answers) {
+        let lines: Vec<String> = answers.details.iter().map(|d| d.to_string()).collect();
+        std::fs::write(path, lines.join("\n") + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     print::scores(&scores, !a.without_questions, json)?;
     Ok(ExitCode::SUCCESS)
 }
