@@ -6,7 +6,7 @@
 use poise::serenity_prelude as serenity;
 use serenity::{CreateAttachment, CreateEmbed, CreateEmbedFooter, EditInteractionResponse};
 
-use super::{checks, render, respond, Context, Error};
+use super::{call::Call, checks, render, respond, Context, Error};
 use crate::stats::{StatsError, StatsReport, DEFAULT_DAYS};
 
 /// The chart's file name, as the embed refers to it.
@@ -16,12 +16,7 @@ const COLOUR: u32 = 0x5865F2;
 const LINE_MAX: usize = 120;
 
 /// What was asked lately, how it was answered, what the archive lacks (moderators only)
-#[poise::command(
-    slash_command,
-    guild_only,
-    default_member_permissions = "MANAGE_GUILD",
-    check = "checks::moderator_check"
-)]
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn stats(
     ctx: Context<'_>,
     #[description = "Days to cover, today included (1–365; default 30)"]
@@ -29,14 +24,22 @@ pub async fn stats(
     #[max = 365]
     days: Option<u32>,
 ) -> Result<(), Error> {
-    let data = ctx.data();
-    let _busy = data.in_flight.token();
-    let poise::Context::Application(actx) = ctx else {
+    match Call::gateway(ctx) {
+        Some(call) => run(&call, days).await,
+        None => Ok(()),
+    }
+}
+
+/// What the command does, whichever transport delivered it.
+pub(super) async fn run(call: &Call<'_>, days: Option<u32>) -> Result<(), Error> {
+    if !checks::moderator(call).await? {
         return Ok(());
-    };
-    respond::defer(ctx, true).await?;
+    }
+    let data = call.data;
+    let _busy = data.in_flight.token();
+    respond::defer(call, true).await?;
     let days = days.unwrap_or(DEFAULT_DAYS);
-    tracing::info!(user_id = %ctx.author().id, days, "stats requested");
+    tracing::info!(user_id = %call.author().id, days, "stats requested");
     let app = &data.app;
     let drawn = match app.stats(days).await {
         Ok(report) => app.stats_chart(&report).await.map(|png| (report, png)),
@@ -46,8 +49,7 @@ pub async fn stats(
         Ok((report, png)) => stats_edit(&report, png),
         Err(e) => render::text_edit(&failure(&e)),
     };
-    let http = &ctx.serenity_context().http;
-    respond::final_edit_upload(http, &actx.interaction.token, &edit).await;
+    respond::final_edit_upload(call.reply.http, call.reply.token, &edit).await;
     Ok(())
 }
 

@@ -61,7 +61,9 @@ pub struct LogStats {
     pub down: i64,
     /// Most cited first (ties: more passages, then URL), at most the `top` asked for.
     pub cited: Vec<CitedEpisode>,
-    /// Questions not covered, newest first: (question, `at`), at most `MAX_NOT_COVERED_ROWS`.
+    /// Questions not covered, newest first (by id: ids are allocated in time order, and exactly
+    /// in the order asked within a process, where `at` may be a millisecond off), as (question,
+    /// `at`), at most `MAX_NOT_COVERED_ROWS`.
     pub not_covered: Vec<(String, String)>,
 }
 
@@ -121,7 +123,7 @@ impl Store {
         let not_covered: Vec<(String, String)> = sqlx::query_as(&format!(
             "SELECT a.question, a.at FROM answers a
              WHERE a.at >= ? AND a.at < ? AND {NOT_COVERED}
-             ORDER BY a.at DESC LIMIT ?"
+             ORDER BY a.id DESC LIMIT ?"
         ))
         .bind(&first)
         .bind(&until)

@@ -2,12 +2,14 @@
 //! uploaded as Discord takes files (multipart: `payload_json` + `files[0]`, validated like every
 //! body) and shown in the embed; the test decodes the PNG. An empty log gets a valid chart and
 //! says so; recorded answers are counted by kind (the LLM, its failure, a question not covered).
+//! In HTTP mode (`serve --http`) the same: the deferral in the HTTP response, the chart by REST.
 
 use serde_json::{json, Value};
 
 use crate::{
     bot::*,
     guards::ephemeral_text,
+    http_bot::HttpBot,
     support::{
         fake_discord::{Actor, Interaction},
         fake_openai::{LlmFault, LlmSettings},
@@ -176,5 +178,60 @@ async fn stats_counts_answers_by_kind_and_charts_them() {
         // More than the 16 × 16 legend square: a bar too.
         assert!(n > 16 * 16 + 500, "{name}: {n} pixels");
     }
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_in_http_mode_defers_in_the_response_and_uploads_the_chart() {
+    let bot = HttpBot::start(LlmSettings::default()).await;
+    let refused = bot
+        .fake
+        .command_interaction("stats", json!([]), &Actor::member(40));
+    let d = bot.deliver(&refused).await;
+    assert_eq!(d.json["type"], 4, "{}", d.body);
+    assert!(d.json["data"]["content"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("Only moderators")));
+    let days = json!([{"name": "days", "type": 4, "value": 1}]);
+    let i = bot
+        .fake
+        .command_interaction("stats", days, &Actor::moderator(41));
+    let d = bot.deliver(&i).await;
+    assert_eq!(
+        (d.status, d.json["type"].clone()),
+        (200, json!(5)),
+        "{}",
+        d.body
+    );
+    assert_eq!(
+        d.json["data"]["flags"].as_u64().unwrap_or(0) & 64,
+        64,
+        "privately"
+    );
+    let key = (i.token.clone(), "@original".to_string());
+    let m = bot
+        .fake
+        .wait_until("the chart", SECS(20), |s| {
+            s.messages
+                .get(&key)
+                .filter(|m| m["attachments"].as_array().is_some_and(|a| !a.is_empty()))
+                .cloned()
+        })
+        .await;
+    let description = m["embeds"][0]["description"].as_str().unwrap_or_default();
+    assert!(
+        description.starts_with("No questions yet today"),
+        "{description}"
+    );
+    let uploads = bot.fake.uploads_for(&i.token);
+    assert_eq!(uploads.len(), 1);
+    let png = decode(&uploads[0].bytes);
+    assert_eq!((png.width, png.height), (1000, 500));
+    assert!(png.inked > 5_000, "{}", png.inked);
+    assert!(
+        bot.fake.invalid_bodies().is_empty(),
+        "{:?}",
+        bot.fake.invalid_bodies()
+    );
     bot.shutdown().await;
 }

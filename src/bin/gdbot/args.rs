@@ -61,7 +61,7 @@ pub enum Command {
     /// Write missing summaries and questions with the LLM (map-reduce over ~1,000-token chunks; resumable)
     Enrich(EnrichArgs),
     /// Run the Discord bot (/ask, /episode, /reload, /enrich) until Ctrl-C or SIGTERM
-    Serve,
+    Serve(ServeArgs),
     /// What was asked in the last N days: questions per day, answers by kind, votes, the most
     /// cited episodes and the questions the archive did not cover
     Stats(StatsArgs),
@@ -138,6 +138,14 @@ pub struct EnrichArgs {
     /// Print the chunks and estimated tokens without calling the LLM (needs no LLM)
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Take interactions as signed HTTP POSTs on ADDR (e.g. 0.0.0.0:8080; path /interactions)
+    /// instead of a gateway connection; needs DISCORD_PUBLIC_KEY
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
 }
 
 #[derive(Args)]

@@ -22,11 +22,13 @@
 mod body;
 mod drive;
 pub mod gateway;
+pub mod http_delivery;
 mod interactions;
 pub mod payloads;
 pub mod ratelimit;
 pub mod rest;
 mod schema;
+mod shards;
 pub mod state;
 mod tls;
 pub mod uploads;

@@ -257,7 +257,13 @@ fn route(
     let app = payloads::APPLICATION_ID.to_string();
     match (method.as_str(), seg.as_slice()) {
         ("GET", ["gateway"]) => Reply::ok(json!({"url": ctx.ws_url})),
-        ("GET", ["gateway", "bot"]) => Reply::ok(payloads::gateway_bot(&ctx.ws_url)),
+        ("GET", ["gateway", "bot"]) => {
+            let mut gateway = payloads::gateway_bot(&ctx.ws_url);
+            if let Some(n) = ctx.shared.lock().recommended_shards {
+                gateway["shards"] = json!(n);
+            }
+            Reply::ok(gateway)
+        }
         ("GET", ["users", "@me"]) => Reply::ok(payloads::bot_user()),
         ("GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]) => {
             Reply::ok(payloads::application())

@@ -193,6 +193,11 @@ pub struct Inner {
     pub clock: Duration,
     /// Bodies refused as invalid, in arrival order.
     pub invalid: Vec<Invalid>,
+    /// Sharding: what `GET /gateway/bot` recommends (`None`: 1), each connection's sender, and the
+    /// `[shard_id, num_shards]` each connection identified with.
+    pub recommended_shards: Option<u64>,
+    pub senders: HashMap<u64, UnboundedSender<GatewayCommand>>,
+    pub connection_shards: HashMap<u64, Value>,
 }
 
 pub(crate) struct Shared {
