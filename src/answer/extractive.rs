@@ -10,15 +10,21 @@
 //! sentences, taken from the transcript around the passage so none is cut at the passage's edge,
 //! up to `RUN_WORDS`:
 //! 100 words for the best passage's run (the answer is often a few sentences past where the
-//! question's words gather), 40 for the next best passage's (answers are often split between two
-//! moments, or the best passage is not the one).
+//! question's words gather), 35 for the next best passage's (answers are often split between two
+//! moments, or the best passage is not the one), and a sentence from the third when it holds
+//! question words the other two do not.
+
+use std::collections::HashSet;
 
 use super::Quote;
 use crate::{cite, index, retrieve::Hit};
 
 /// Most words in each quoted run, best passage first (one run per passage; a single longer
 /// sentence is quoted whole, up to `MAX_CHARS`).
-const RUN_WORDS: [usize; 2] = [100, 40];
+const RUN_WORDS: [usize; 3] = [100, 35, 15];
+/// The third run is quoted only when it holds question words the first two do not, weighing at
+/// least this share of the question (answers split between moments; otherwise it is noise).
+const THIRD_RUN_NEW: f64 = 0.1;
 /// A run may start up to 1/`BEFORE_SHARE` of its budget before its anchor sentence.
 const BEFORE_SHARE: usize = 3;
 /// Passages a run may come from (in rank order).
@@ -132,7 +138,9 @@ pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (Stri
                 && run.first().is_some_and(|f| f.start_word < to)
                 && run.last().is_some_and(|l| from < l.end_word)
         });
-        if !repeats {
+        let adds = runs.len() < 2
+            || new_weight(question_terms, &runs, &sentences[start..=end]) / total > THIRD_RUN_NEW;
+        if !repeats && adds {
             runs.push((pi, sentences.drain(start..=end).collect()));
         }
     }
@@ -169,6 +177,24 @@ pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (Stri
         }
     }
     (out, quotes)
+}
+
+/// Weight of the question terms `run` holds that none of `runs` does.
+fn new_weight(
+    question_terms: &[(String, f64)],
+    runs: &[(usize, Vec<Sentence>)],
+    run: &[Sentence],
+) -> f64 {
+    let quoted: HashSet<String> = runs
+        .iter()
+        .flat_map(|(_, r)| r.iter().flat_map(|s| index::text_terms(s.text)))
+        .collect();
+    let held: HashSet<String> = run.iter().flat_map(|s| index::text_terms(s.text)).collect();
+    question_terms
+        .iter()
+        .filter(|(t, _)| held.contains(t) && !quoted.contains(t))
+        .map(|(_, w)| w)
+        .sum()
 }
 
 /// The not-covered answer, naming the words no episode holds and the nearest episode.
@@ -361,6 +387,43 @@ mod tests {
         assert_eq!(quotes[0].start_word, 6);
         // never from before the question asked
         assert!(!a.contains("What got you"), "{a}");
+    }
+
+    #[test]
+    fn a_third_passage_is_quoted_only_for_words_the_others_lack() {
+        let texts = [
+            "Diffusion models remove noise step by step.",
+            "Noise is removed slowly by diffusion.",
+            "Guidance steers diffusion toward the prompt.",
+        ];
+        let hits: Vec<Hit> = texts
+            .iter()
+            .zip(["a", "b", "c"])
+            .map(|(t, u)| Hit {
+                url: u.into(),
+                ..hit(t, 0)
+            })
+            .collect();
+        let passages: Vec<Passage> = hits
+            .iter()
+            .zip(texts)
+            .enumerate()
+            .map(|(i, (h, t))| Passage {
+                hit: h,
+                label: i + 1,
+                context_start: 0,
+                context: t,
+            })
+            .collect();
+        // "guidance" is only in the third passage: it is quoted
+        let q = "How does diffusion remove noise with guidance?";
+        let (_, quotes) = excerpts(&terms(q), &passages);
+        assert_eq!(quotes.len(), 3, "{quotes:?}");
+        assert_eq!(quotes[2].source, 3);
+        // a question the first two cover: no third quote
+        let q = "How does diffusion remove noise step by step?";
+        let (_, quotes) = excerpts(&terms(q), &passages);
+        assert_eq!(quotes.len(), 2, "{quotes:?}");
     }
 
     #[test]
