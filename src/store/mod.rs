@@ -3,6 +3,7 @@
 mod add;
 mod archive;
 mod bulk;
+mod conversations;
 mod enrich;
 mod episodes;
 mod index;
@@ -19,6 +20,7 @@ use sqlx::sqlite::{
 };
 
 pub use add::{AddOutcome, AddReport, AddedEpisode};
+pub use conversations::{PriorTurn, TurnRecord};
 pub use enrich::{EnrichLog, EnrichSource, Enrichment, StoredChunk};
 pub use episodes::{EpisodeDetail, EpisodeRow};
 pub use index::{IndexMeta, StoredTerm};
@@ -47,6 +49,8 @@ pub struct Store {
     pool: SqlitePool,
     /// Writes the answer log in the background (`log.rs`).
     recorder: recorder::Recorder,
+    /// The latest answers, for follow-ups to answers still queued (`conversations.rs`).
+    recent: conversations::Recent,
 }
 
 impl Store {
@@ -74,6 +78,7 @@ impl Store {
             })?;
         let store = Store {
             recorder: recorder::Recorder::start(pool.clone()),
+            recent: Default::default(),
             pool,
         };
         store.ensure_index().await?;
