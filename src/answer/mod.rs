@@ -4,6 +4,7 @@
 
 mod extractive;
 pub mod llm;
+mod previous;
 mod prompt;
 
 use std::time::Instant;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use llm::{Completion, Cut, LlmClient, LlmError, LlmFailure, TokenCounts};
+pub use previous::{Follows, PreviousTurn};
 pub use prompt::{estimate_tokens, Prompt};
 
 use crate::{
@@ -25,6 +27,9 @@ use crate::{
 /// of 10 off-topic questions get "not covered" (`tests/it/answer.rs`; the two that pass the check
 /// share every content word with some passage: "fix my car's transmission", "train a puppy to sit").
 pub const MIN_COVERAGE: f64 = 0.5;
+
+/// Budget (estimated tokens) for the previous question and answer in a follow-up's prompt.
+pub const PREVIOUS_TURN_TOKENS: usize = 300;
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -76,6 +81,9 @@ pub struct Answer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_id: Option<i64>,
     pub latency_ms: u64,
+    /// The answer this one follows up (a follow-up question continuing its conversation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follows: Option<Follows>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +121,20 @@ impl Answerer {
         episode: Option<&str>,
         partial: Option<&UnboundedSender<String>>,
     ) -> Result<Answer, AnswerError> {
+        self.answer_after(store, question, episode, None, partial)
+            .await
+    }
+
+    /// `answer`, as a follow-up to `previous` when given: its question and cited episodes steer
+    /// retrieval (`retrieve::TurnContext`), its question and answer go into the prompt.
+    pub async fn answer_after(
+        &self,
+        store: &Store,
+        question: &str,
+        episode: Option<&str>,
+        previous: Option<&PreviousTurn>,
+        partial: Option<&UnboundedSender<String>>,
+    ) -> Result<Answer, AnswerError> {
         let started = Instant::now();
         let question = question.trim();
         if question.is_empty() {
@@ -121,10 +143,14 @@ impl Answerer {
         let options = SearchOptions {
             episode: episode.map(String::from),
             k: 8,
+            context: previous.map(PreviousTurn::search_context),
             ..SearchOptions::default()
         };
         let found = retrieve::search(store, question, &options).await?;
-        let prompt = Prompt::build(question, &found.hits, self.context_tokens);
+        let mut prompt = Prompt::build(question, &found.hits, self.context_tokens);
+        if let Some(p) = previous {
+            prompt.add_previous(&p.question, &p.answer, PREVIOUS_TURN_TOKENS);
+        }
         let sources: Vec<Source> = prompt.hits.iter().map(source_of).collect();
         let confident = !found.hits.is_empty() && found.coverage >= MIN_COVERAGE;
         let mut answer = Answer {
@@ -141,6 +167,7 @@ impl Answerer {
             cut: None,
             answer_id: None,
             latency_ms: 0,
+            follows: None,
         };
         if !confident {
             answer.answer = extractive::not_covered(found.hits.first());

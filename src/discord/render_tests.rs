@@ -27,6 +27,7 @@ fn answer(text: &str, sources: Vec<Source>) -> Answer {
         cut: None,
         answer_id: Some(42),
         latency_ms: 5,
+        follows: None,
     }
 }
 
