@@ -12,6 +12,7 @@ mod conversations;
 mod enrich;
 mod enrich_cli;
 mod enrich_faults;
+mod followup_cli;
 mod followups;
 mod import;
 mod import_bounds;
