@@ -10,6 +10,7 @@ mod ask;
 mod checks;
 mod enrich;
 mod episode;
+mod followup;
 mod http;
 mod limits;
 mod lookup;
@@ -179,11 +180,27 @@ fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error>
         .build()
 }
 
-/// Buttons and select menus (slash commands go through poise's own dispatch).
+/// Buttons, select menus and modals (slash commands go through poise's own dispatch).
 async fn on_event(
     fw: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
+    if let serenity::FullEvent::InteractionCreate {
+        interaction: serenity::Interaction::Modal(m),
+    } = event
+    {
+        let _busy = fw.user_data.in_flight.token();
+        let handled = followup::on_submit(fw.serenity_context, fw.user_data, m);
+        if let Err(panic) =
+            futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(handled)).await
+        {
+            tracing::error!(
+                panic = respond::panic_text(&*panic),
+                "modal handler panicked"
+            );
+        }
+        return Ok(());
+    }
     let serenity::FullEvent::InteractionCreate {
         interaction: serenity::Interaction::Component(c),
     } = event
@@ -201,6 +218,8 @@ async fn on_event(
             ask::on_feedback(ctx, data, c).await;
         } else if render::parse_question_pick_id(id).is_some() {
             episode::on_question_pick(ctx, data, c).await;
+        } else if render::parse_followup_id(id).is_some() {
+            followup::on_button(ctx, c).await;
         } else {
             expired_component(ctx, c).await;
         }

@@ -21,7 +21,10 @@ use tokio::{
 };
 
 use super::{render, Context, Error};
-use crate::{answer::AnswerError, App};
+use crate::{
+    answer::{Answer, AnswerError},
+    App,
+};
 
 /// Discord allows about one edit per second per message.
 const EDIT_EVERY: Duration = Duration::from_millis(1100);
@@ -110,6 +113,23 @@ pub(super) async fn component(
     sent.is_ok()
 }
 
+/// Answer a modal's submission (`response` is its first and only callback); failures are logged.
+/// Returns whether it was acknowledged.
+pub(super) async fn modal(
+    ctx: &serenity::Context,
+    m: &serenity::ModalInteraction,
+    response: serenity::CreateInteractionResponse,
+) -> bool {
+    let sent = retry("acknowledge a modal", ACKNOWLEDGE, || {
+        m.create_response(&ctx.http, response.clone())
+    })
+    .await;
+    if let Err(e) = &sent {
+        tracing::warn!(error = %e, custom_id = %m.data.custom_id, "could not answer a modal");
+    }
+    sent.is_ok()
+}
+
 /// poise's `defer`/`defer_ephemeral`, under the acknowledgement's retry policy.
 pub(super) async fn defer(ctx: Context<'_>, ephemeral: bool) -> Result<(), Error> {
     let poise::Context::Application(actx) = ctx else {
@@ -174,8 +194,39 @@ pub(super) async fn answer_into(
     question: &str,
     episode: Option<&str>,
 ) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-    let answering = AssertUnwindSafe(app.ask(question, episode, Some(&tx))).catch_unwind();
+    let (tx, rx) = mpsc::unbounded_channel::<String>();
+    stream_answer(
+        http,
+        token,
+        question,
+        rx,
+        app.ask(question, episode, Some(&tx)),
+    )
+    .await;
+}
+
+/// `answer_into` for a follow-up to the answer `previous` (`App::ask_follow_up`).
+pub(super) async fn follow_up_into(
+    http: &serenity::Http,
+    token: &str,
+    app: &App,
+    previous: i64,
+    question: &str,
+) {
+    let (tx, rx) = mpsc::unbounded_channel::<String>();
+    let answering = app.ask_follow_up(previous, question, Some(&tx));
+    stream_answer(http, token, question, rx, answering).await;
+}
+
+/// The body of `answer_into`: `answering` streams its text into `rx`.
+async fn stream_answer(
+    http: &serenity::Http,
+    token: &str,
+    question: &str,
+    mut rx: mpsc::UnboundedReceiver<String>,
+    answering: impl Future<Output = Result<Answer, AnswerError>>,
+) {
+    let answering = AssertUnwindSafe(answering).catch_unwind();
     tokio::pin!(answering);
     let mut ticker = tokio::time::interval(EDIT_EVERY);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);

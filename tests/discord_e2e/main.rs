@@ -2,8 +2,9 @@
 //! (`tests/support/`). One test target; the concerns live in its modules:
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
 //! - `fake_strict`: the fake refuses what Discord refuses (bodies, callback types, expired tokens)
-//!   and rate-limits like Discord;
-//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `enrich`, `add`: gdbot's
+//!   and rate-limits like Discord; `fake_modals`: it runs modals like Discord;
+//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `enrich`, `add`,
+//!   `followup`: gdbot's
 //!   Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`.
 
@@ -14,8 +15,10 @@ mod add;
 mod bot;
 mod components;
 mod enrich;
+mod fake_modals;
 mod fake_proof;
 mod fake_strict;
+mod followup;
 mod guards;
 mod ratelimits;
 mod resilience;
