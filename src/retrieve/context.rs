@@ -9,10 +9,11 @@
 //! - the episodes the previous answer cited, as a prior: `prior_weight` × the episode's share of
 //!   the citations (earlier citations count more).
 //!
-//! Adding the previous question's terms to the windows' own scores instead found the same
-//! episodes but pulled the passages towards the previous question (the follow-up's span among
-//! the best three: 19 of 24 pairs against 21). A follow-up without a content word of its own
-//! ("why?") is searched as the previous question. The weights were chosen on
+//! Adding the previous question's terms to the windows' own scores too (at 0.1–0.5 of the
+//! follow-up's) found the same episodes; it pulled passages towards the previous question, which
+//! found the span of 1–2 of the 3 follow-ups naming another episode ("what does Jeremy think of
+//! it?") but lost 1–3 of the 24 staying with one: not kept. A follow-up without a content word
+//! of its own ("why?") is searched as the previous question. The weights were chosen on
 //! `tests/data/followups.json` (README "Follow-up questions").
 
 use std::collections::HashMap;

@@ -48,6 +48,26 @@ pub(crate) struct Figures {
     pub with_span_at_3: usize,
 }
 
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "episode at rank 1: with the conversation {}/{} ({:.3}), alone {}/{} ({:.3}); \
+             its span in the best 3: with {}/{}, alone {}/{}",
+            self.with_at_1,
+            self.n,
+            self.with(),
+            self.alone_at_1,
+            self.n,
+            self.alone(),
+            self.with_span_at_3,
+            self.n,
+            self.alone_span_at_3,
+            self.n
+        )
+    }
+}
+
 impl Figures {
     fn share(k: usize, n: usize) -> f64 {
         k as f64 / n.max(1) as f64
@@ -157,11 +177,12 @@ async fn follow_ups_find_their_episode_with_the_conversation() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_dataset(&dir, &[]).await;
     let (f, missed) = figures(&app, "same", |_| {}).await;
-    eprintln!("3 episodes: {f:?}; missed {missed:?}");
+    eprintln!("follow-ups, 3 episodes: {f}; missed {missed:?}");
     assert!(f.with() >= 0.9, "{f:?}; missed: {missed:#?}");
     assert!(f.with() > f.alone(), "{f:?}");
     // A follow-up naming another episode goes there, whatever the conversation was about.
     let (s, missed) = figures(&app, "switch", |_| {}).await;
+    eprintln!("switches, 3 episodes: {}/{} at rank 1", s.with_at_1, s.n);
     assert_eq!(s.with_at_1, s.n, "{s:?}; missed: {missed:#?}");
     app.close().await;
 }
@@ -172,10 +193,11 @@ async fn follow_ups_find_their_episode_among_distractors() {
     let dir = tempfile::tempdir().unwrap();
     let app = with_distractors(&dir).await;
     let (f, missed) = figures(&app, "same", |_| {}).await;
-    eprintln!("302 episodes: {f:?}; missed {missed:?}");
+    eprintln!("follow-ups, 302 episodes: {f}; missed {missed:?}");
     assert!(f.with() >= 0.9, "{f:?}; missed: {missed:#?}");
     assert!(f.with() > f.alone(), "{f:?}");
     let (s, missed) = figures(&app, "switch", |_| {}).await;
+    eprintln!("switches, 302 episodes: {}/{} at rank 1", s.with_at_1, s.n);
     assert_eq!(s.with_at_1, s.n, "{s:?}; missed: {missed:#?}");
     app.close().await;
 }
