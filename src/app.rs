@@ -127,7 +127,7 @@ impl App {
     ) -> Result<Answer, AnswerError> {
         let answer = self
             .answerer
-            .answer(&self.store, question, episode, partial)
+            .answer(&self.store, question, episode, None, partial)
             .await?;
         self.remember(question, &answer);
         Ok(answer)

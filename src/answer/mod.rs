@@ -113,21 +113,10 @@ impl Answerer {
         self.llm.as_ref().map(|l| l.model())
     }
 
-    /// Answer `question`. `partial` receives the text so far while an LLM streams.
+    /// Answer `question`. `partial` receives the text so far while an LLM streams. A follow-up
+    /// gives the turn it continues as `previous`: its question and cited episodes steer retrieval
+    /// (`retrieve::TurnContext`), its question and answer go into the prompt.
     pub async fn answer(
-        &self,
-        store: &Store,
-        question: &str,
-        episode: Option<&str>,
-        partial: Option<&UnboundedSender<String>>,
-    ) -> Result<Answer, AnswerError> {
-        self.answer_after(store, question, episode, None, partial)
-            .await
-    }
-
-    /// `answer`, as a follow-up to `previous` when given: its question and cited episodes steer
-    /// retrieval (`retrieve::TurnContext`), its question and answer go into the prompt.
-    pub async fn answer_after(
         &self,
         store: &Store,
         question: &str,

@@ -50,7 +50,7 @@ impl App {
         let turn = PreviousTurn::new(&prior.question, &prior.answer, &prior.sources);
         let mut answer = self
             .answerer
-            .answer_after(&self.store, question, None, Some(&turn), partial)
+            .answer(&self.store, question, None, Some(&turn), partial)
             .await?;
         answer.follows = Some(Follows {
             answer_id: prior.answer_id,
