@@ -7,6 +7,7 @@ mod enrich;
 mod export;
 mod followup;
 mod import;
+mod stats;
 
 use std::path::PathBuf;
 
@@ -144,13 +145,17 @@ impl App {
         self.store.queue_feedback(answer_id, user_id, vote).await
     }
 
-    /// Retrieval quality against `gold`, within the configured context budget.
+    /// Retrieval quality against `gold`, within the configured context budget, and what the
+    /// keyless answers to the same questions are worth (`eval::answers`).
     pub async fn eval(
         &self,
         gold: &[Gold],
         options: &SearchOptions,
     ) -> Result<Scores, RetrieveError> {
-        eval::run(&self.store, gold, options, self.config.context_tokens).await
+        let mut scores = eval::run(&self.store, gold, options, self.config.context_tokens).await?;
+        let answers = eval::answers::run(&self.answerer, &self.store, gold, options).await?;
+        scores.answers = Some(answers);
+        Ok(scores)
     }
 
     /// First use: import `DATASET_PATH` when the database holds no episodes.

@@ -3,8 +3,11 @@
 //! `ep_at_1`: the first passage comes from the gold episode. `hit_at_B`: passages taken in rank
 //! order while words × 1.3 stay within B tokens (the first always) include one from the gold
 //! episode overlapping the gold span by at least min(30 words, half the span).
+//! `answers` scores what a keyless answer quotes and when it says "not covered".
 
-use serde::{Deserialize, Serialize};
+pub mod answers;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
     answer::Prompt,
@@ -17,11 +20,20 @@ pub struct Gold {
     pub qid: String,
     pub kind: String,
     pub question: String,
+    /// The episode; `null` (read as empty) for unanswerable questions.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub url: String,
     #[serde(default)]
     pub start_word: i64,
     #[serde(default)]
     pub end_word: i64,
+    /// Words an answer cannot do without (dev set; absent from the shared gold).
+    #[serde(default)]
+    pub answer_keywords: Vec<String>,
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// The scorer's view of a ranked passage.
@@ -42,6 +54,9 @@ pub struct Scores {
     pub missing: usize,
     /// Mean estimated tokens of passage context an answer prompt would carry (0 when not measured).
     pub mean_context_tokens: f64,
+    /// Keyless answers to the same questions (`answers::score`); `None` when not measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answers: Option<answers::AnswerScores>,
 }
 
 /// Score ranked results (by qid) against gold, exactly as `score.py` does.
@@ -90,6 +105,7 @@ pub fn score(gold: &[Gold], results: &std::collections::HashMap<String, Vec<Span
         n_episode: n_ep,
         missing,
         mean_context_tokens: 0.0,
+        answers: None,
     }
 }
 
@@ -135,6 +151,7 @@ mod tests {
             url: "u1".into(),
             start_word: start,
             end_word: end,
+            answer_keywords: Vec::new(),
         }
     }
 

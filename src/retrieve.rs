@@ -18,6 +18,7 @@
 
 mod context;
 mod fuse;
+mod gate;
 mod query;
 
 use std::collections::HashMap;
@@ -26,13 +27,14 @@ use serde::Serialize;
 
 pub use context::TurnContext;
 pub use fuse::Tuning;
+pub use gate::Evidence;
 pub use query::{content_words, fts_query};
 
 use crate::{
     chunk, cite,
     dataset::word_times,
     index::{self, TermQuery},
-    store::{PassageText, Store, StoreError},
+    store::{PassageText, Store, StoreError, StoredTerm},
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,10 @@ pub struct SearchResult {
     /// Share of the question's index terms, weighted by rarity, found in the best three
     /// passages (0–1).
     pub coverage: f64,
+    /// Unknown words and named episodes (`gate`).
+    pub evidence: Evidence,
+    /// The question's index terms (each once) with their rarity weight, as coverage weighs them.
+    pub term_weights: Vec<(String, f64)>,
 }
 
 /// Rank passages for `question`. Unknown `options.episode` is an error; no match is an empty list.
@@ -138,7 +144,26 @@ async fn search_once(
     let mut unique = terms.clone();
     unique.sort();
     unique.dedup();
-    let stored = Store::postings(&mut tx, &unique).await?;
+    let mut stored = Store::postings(&mut tx, &unique).await?;
+    let known: HashMap<&str, &StoredTerm> = stored.iter().map(|s| (s.term.as_str(), s)).collect();
+    let (unknown_words, forms) = gate::unknown_words(&mut tx, &words, &terms, &known).await?;
+    // Words no transcript holds are searched as the archive words they read as ("deepfakes").
+    let mut parts: Vec<String> = forms
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(t, _)| t.clone()))
+        .filter(|t| !unique.contains(t))
+        .collect();
+    parts.sort();
+    parts.dedup();
+    let own_terms = stored.len();
+    stored.extend(Store::postings(&mut tx, &parts).await?);
+    let (cover_terms, weights) = weigh_terms(&terms, &stored, &forms, meta.stats.windows);
+    let mut term_weights: Vec<(String, f64)> = Vec::new();
+    for (t, w) in cover_terms.iter().zip(&weights) {
+        if !term_weights.iter().any(|(u, _)| u == t) {
+            term_weights.push((t.clone(), *w));
+        }
+    }
     let only = match episode {
         Some(e) => Some(*meta.layout.find_episode(e).ok_or_else(|| {
             RetrieveError::UnknownEpisode(options.episode.clone().unwrap_or_default())
@@ -177,6 +202,25 @@ async fn search_once(
     let chosen = fuse::pick_non_overlapping(ranked, options.k);
     let episode_ids: Vec<i64> = chosen.iter().map(|(p, _)| p.episode).collect();
     let texts = Store::passage_texts(&mut tx, &episode_ids).await?;
+    let known: HashMap<&str, &StoredTerm> = stored[..own_terms]
+        .iter()
+        .map(|s| (s.term.as_str(), s))
+        .collect();
+    let named_coverage = gate::named_coverage(
+        &mut tx,
+        question,
+        &words,
+        &terms,
+        &known,
+        &meta.layout,
+        meta.stats.windows,
+    )
+    .await?;
+    let evidence = Evidence {
+        unknown_words,
+        named_coverage,
+        forms,
+    };
     tx.commit().await.map_err(StoreError::from)?;
     let mut bounds_cache: HashMap<i64, Vec<(usize, usize)>> = HashMap::new();
     let mut times_cache: HashMap<i64, Option<Vec<u32>>> = HashMap::new();
@@ -217,25 +261,51 @@ async fn search_once(
             })
         })
         .collect();
-    // Rare words weigh more: "World Cup" is not covered by passages that only share "won".
+    let coverage = query::coverage(
+        &cover_terms,
+        &weights,
+        hits.iter().take(3).map(|h| h.text.as_str()),
+    );
+    Ok(Some(SearchResult {
+        hits,
+        coverage,
+        evidence,
+        term_weights,
+    }))
+}
+
+/// Each question term with its rarity weight (`ln((N + 1) / (df + 1))`, at least 0.1, over `N`
+/// windows): rare words weigh more, so "World Cup" is not covered by passages that only share
+/// "won". A word no transcript holds weighs most, unless it reads as archive words
+/// ("deepfakes": its parts count instead, sharing its weight).
+fn weigh_terms(
+    terms: &[String],
+    stored: &[StoredTerm],
+    forms: &[(String, Vec<(String, i64)>)],
+    windows: u64,
+) -> (Vec<String>, Vec<f64>) {
     let windows_with: HashMap<&str, f64> = stored
         .iter()
         .map(|s| (s.term.as_str(), s.windows as f64))
         .collect();
-    let total = meta.stats.windows as f64;
-    let weights: Vec<f64> = terms
-        .iter()
-        .map(|s| {
-            let n = windows_with.get(s.as_str()).copied().unwrap_or(0.0);
-            ((total + 1.0) / (n + 1.0)).ln().max(0.1)
-        })
-        .collect();
-    let coverage = query::coverage(
-        &terms,
-        &weights,
-        hits.iter().take(3).map(|h| h.text.as_str()),
-    );
-    Ok(Some(SearchResult { hits, coverage }))
+    let total = windows as f64;
+    let weight = |n: f64| ((total + 1.0) / (n + 1.0)).ln().max(0.1);
+    let (mut cover_terms, mut weights) = (Vec::new(), Vec::new());
+    for t in terms {
+        match forms.iter().find(|(absent, _)| absent == t) {
+            Some((_, parts)) => {
+                for (part, n) in parts {
+                    cover_terms.push(part.clone());
+                    weights.push(weight(*n as f64) / parts.len() as f64);
+                }
+            }
+            None => {
+                cover_terms.push(t.clone());
+                weights.push(weight(windows_with.get(t.as_str()).copied().unwrap_or(0.0)));
+            }
+        }
+    }
+    (cover_terms, weights)
 }
 
 /// The episode's word times, if it has them and they fit its transcript (else estimates are used).

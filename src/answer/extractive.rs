@@ -1,61 +1,175 @@
-//! Answers without an LLM: the sentences of the best passages that share most with the question,
-//! quoted verbatim with their citation labels, and labelled as excerpts, not generated text.
+//! Answers without an LLM: short runs of whole sentences quoted verbatim from the best passages,
+//! each with its citation label, and labelled as excerpts, not generated text. (Questions about
+//! a whole episode are answered from its summary: `summary`.)
+//!
+//! A run starts at the sentence where the question's words (weighted by rarity) gather, counting
+//! its neighbours in the same speaker's turn; when that sentence is itself a question (the host
+//! asking it), the run starts after it, where the answer is. Runs are whole sentences, taken from
+//! the transcript around the passage so none is cut at the passage's edge, up to `RUN_WORDS`:
+//! 100 words for the best passage's run (the answer is often a few sentences past where the
+//! question's words gather), 40 for the next best passage's (answers are often split between two
+//! moments, or the best passage is not the one).
 
-use crate::{
-    cite, index,
-    retrieve::{content_words, Hit},
-};
+use super::Quote;
+use crate::{cite, index, retrieve::Hit};
 
-/// Most sentences quoted in one answer.
-const MAX_SENTENCES: usize = 3;
-/// Longest quoted sentence, in characters (long run-on transcript sentences are cut).
-const MAX_SENTENCE_CHARS: usize = 320;
+/// Most words in each quoted run, best passage first (one run per passage; a single longer
+/// sentence is quoted whole, up to `MAX_CHARS`).
+const RUN_WORDS: [usize; 2] = [100, 40];
+/// Passages a run may come from (in rank order).
+const PASSAGES: usize = 3;
+/// Score lost per rank a passage is below the first.
+const RANK_PENALTY: f64 = 0.1;
+/// Weight of the neighbouring sentences' matches in a run's score.
+const NEIGHBOURS: f64 = 0.5;
+/// Longest quoted sentence, in characters (run-on transcript sentences are cut, marked "…").
+const MAX_CHARS: usize = 480;
 
 pub const EXCERPT_HEADER: &str =
     "Quoted excerpts from the episodes (no language model; not generated):";
 
-/// Quote the best sentences of `hits` for `question`, each followed by its label `[n]`.
-pub fn excerpts(question: &str, hits: &[Hit]) -> String {
-    // Words are compared as the index compares them (the stems retrieval ranked and checked).
-    let terms = index::index_terms(&content_words(question));
-    let mut scored: Vec<(f64, usize, usize, &str)> = Vec::new(); // (score, passage, order, sentence)
-    for (pi, h) in hits.iter().enumerate().take(4) {
-        for (si, s) in sentences(&h.text).into_iter().enumerate() {
-            let words = crate::fold::fold(s).split(' ').count();
-            if words < 5 {
-                continue;
-            }
-            let held = index::text_terms(s);
-            let matched = terms.iter().filter(|t| held.contains(*t)).count();
-            if matched == 0 {
-                continue;
-            }
-            // favour matches, earlier passages, and sentences that are neither tiny nor huge
-            let score = matched as f64 - pi as f64 * 0.3 - (words as f64 / 80.0);
-            scored.push((score, pi, si, s));
-        }
-    }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-    scored.truncate(MAX_SENTENCES);
-    if scored.is_empty() {
-        // nothing matched sentence by sentence: quote the start of the best passage
-        if let Some(h) = hits.first() {
-            scored.push((0.0, 0, 0, h.text.as_str()));
-        }
-    }
-    scored.sort_by_key(|s| (s.1, s.2));
-    let mut out = String::from(EXCERPT_HEADER);
-    for (_, pi, _, s) in scored {
-        out.push_str(&format!("\n> “{}” [{}]", shorten(s.trim()), pi + 1));
-    }
-    out
+/// A passage to quote from: its hit, its label `[label]`, and the transcript around it
+/// (`context`, whose first word is word `context_start` of the episode).
+pub struct Passage<'a> {
+    pub hit: &'a Hit,
+    pub label: usize,
+    pub context_start: i64,
+    pub context: &'a str,
 }
 
-/// The not-covered answer, naming the nearest episode when there is one.
-pub fn not_covered(nearest: Option<&Hit>) -> String {
+/// One sentence of a passage's context.
+struct Sentence<'a> {
+    text: &'a str,
+    start_word: i64,
+    end_word: i64,
+    turn: usize,
+    asks: bool,
+    matched: f64,
+}
+
+/// Quote the best runs of sentences for `question` (its index terms with rarity `weights`).
+pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (String, Vec<Quote>) {
+    let total: f64 = question_terms.iter().map(|(_, w)| w).sum::<f64>().max(1e-9);
+    // Per passage: its best anchor's score, the sentence its run starts at, its sentences.
+    let mut best: Vec<(f64, usize, usize, Vec<Sentence>)> = Vec::new();
+    for (pi, p) in passages.iter().enumerate().take(PASSAGES) {
+        let mut sentences = split(p);
+        for s in &mut sentences {
+            let held = index::text_terms(s.text);
+            s.matched = question_terms
+                .iter()
+                .filter(|(t, _)| held.contains(t))
+                .map(|(_, w)| w)
+                .sum::<f64>()
+                / total;
+        }
+        let (from, to) = (p.hit.start_word, p.hit.end_word);
+        let mut anchor: Option<(f64, usize)> = None;
+        for (i, s) in sentences.iter().enumerate() {
+            if s.end_word <= from || s.start_word >= to {
+                continue;
+            }
+            let near: f64 = [i.wrapping_sub(1), i + 1]
+                .iter()
+                .filter_map(|&j| sentences.get(j))
+                .filter(|n| n.turn == s.turn)
+                .map(|n| n.matched)
+                .sum();
+            let score = s.matched + NEIGHBOURS * near - RANK_PENALTY * pi as f64;
+            let start = if s.asks && i + 1 < sentences.len() {
+                i + 1
+            } else {
+                i
+            };
+            if anchor.is_none_or(|a| score > a.0) {
+                anchor = Some((score, start));
+            }
+        }
+        if let Some((score, start)) = anchor {
+            best.push((score, pi, start, sentences));
+        }
+    }
+    best.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // The best passage's run gets the longer budget: the answer is often a few sentences past
+    // where the question's words gather.
+    let mut runs: Vec<(usize, Vec<Sentence>)> = Vec::new();
+    for (_, pi, start, mut sentences) in best {
+        let Some(&budget) = RUN_WORDS.get(runs.len()) else {
+            break;
+        };
+        let mut end = start;
+        let mut words = sentences[start].end_word - sentences[start].start_word;
+        while let Some(next) = sentences.get(end + 1) {
+            let n = next.end_word - next.start_word;
+            if (words + n) as usize > budget {
+                break;
+            }
+            words += n;
+            end += 1;
+        }
+        let (from, to) = (sentences[start].start_word, sentences[end].end_word);
+        // Runs read past their passage: never quote the same words twice.
+        let url = &passages[pi].hit.url;
+        let repeats = runs.iter().any(|(pj, run)| {
+            &passages[*pj].hit.url == url
+                && run.first().is_some_and(|f| f.start_word < to)
+                && run.last().is_some_and(|l| from < l.end_word)
+        });
+        if !repeats {
+            runs.push((pi, sentences.drain(start..=end).collect()));
+        }
+    }
+    runs.sort_by_key(|r| r.0);
+    let mut out = String::from(EXCERPT_HEADER);
+    let mut quotes = Vec::new();
+    for (pi, run) in runs {
+        let p = &passages[pi];
+        let text = run
+            .iter()
+            .map(|s| shorten(s.text.trim()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push_str(&format!("\n> “{text}” [{}]", p.label));
+        quotes.push(Quote {
+            source: p.label,
+            start_word: run.first().map_or(0, |s| s.start_word),
+            end_word: run.last().map_or(0, |s| s.end_word),
+            text,
+            summary: false,
+        });
+    }
+    if quotes.is_empty() {
+        if let Some(p) = passages.first() {
+            let text = shorten(p.hit.text.trim());
+            out.push_str(&format!("\n> “{text}” [{}]", p.label));
+            quotes.push(Quote {
+                source: p.label,
+                start_word: p.hit.start_word,
+                end_word: p.hit.end_word,
+                text,
+                summary: false,
+            });
+        }
+    }
+    (out, quotes)
+}
+
+/// The not-covered answer, naming the words no episode holds and the nearest episode.
+pub fn not_covered(nearest: Option<&Hit>, unknown_words: &[String]) -> String {
+    let why = match unknown_words {
+        [] => String::new(),
+        words => format!(
+            " No episode mentions {}.",
+            words
+                .iter()
+                .map(|w| format!("“{w}”"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    };
     match nearest {
         Some(h) => format!(
-            "The episodes don't seem to cover this. The nearest match is “{}” {} [1].",
+            "The episodes don't seem to cover this.{why} The nearest match is “{}” {} [1].",
             h.title,
             match h.timestamp_s {
                 Some(t) if h.timestamp_exact => format!("at {}", cite::format_at(t, true)),
@@ -69,32 +183,93 @@ pub fn not_covered(nearest: Option<&Hit>) -> String {
     }
 }
 
-/// Split at `.`, `?`, `!` followed by whitespace (transcripts have no other reliable marks).
-fn sentences(text: &str) -> Vec<&str> {
+/// A passage's context as sentences with word offsets. A sentence ends at a word ending in `.`,
+/// `?` or `!` (closing quotes or brackets allowed); a speaker's label ("Sarah:") starts a new one
+/// and a new turn. The first sentence is dropped when the context starts inside the transcript,
+/// the last when it is unfinished: neither may be whole.
+fn split<'a>(p: &Passage<'a>) -> Vec<Sentence<'a>> {
+    let text = p.context;
     let mut out = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    for (i, c) in text.char_indices() {
-        if matches!(c, '.' | '?' | '!') && bytes.get(i + 1).is_some_and(|b| b.is_ascii_whitespace())
-        {
-            out.push(&text[start..=i]);
-            start = i + 1;
+    let (mut start, mut start_word, mut turn) = (None::<usize>, 0i64, 0usize);
+    let mut word = p.context_start;
+    let mut finished = true;
+    for (at, w) in words_with_offsets(text) {
+        if is_label(w) {
+            if let Some(s) = start.take() {
+                out.push(sentence(text, s, at, start_word, word, turn));
+            }
+            turn += 1;
+        }
+        if start.is_none() {
+            start = Some(at);
+            start_word = word;
+        }
+        word += 1;
+        finished = ends_sentence(w);
+        if finished {
+            if let Some(s) = start.take() {
+                out.push(sentence(text, s, at + w.len(), start_word, word, turn));
+            }
         }
     }
-    if start < text.len() {
-        out.push(&text[start..]);
+    if let Some(s) = start {
+        out.push(sentence(text, s, text.len(), start_word, word, turn));
     }
-    out.into_iter()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect()
+    if p.context_start > 0 && !out.is_empty() {
+        out.remove(0);
+    }
+    if !finished {
+        out.pop();
+    }
+    out
 }
 
-fn shorten(s: &str) -> String {
-    if s.chars().count() <= MAX_SENTENCE_CHARS {
+fn sentence(
+    text: &str,
+    from: usize,
+    to: usize,
+    start_word: i64,
+    end_word: i64,
+    turn: usize,
+) -> Sentence<'_> {
+    let text = &text[from..to];
+    Sentence {
+        asks: text
+            .trim_end_matches(['"', '”', '’', ')', ']'])
+            .ends_with('?'),
+        text,
+        start_word,
+        end_word,
+        turn,
+        matched: 0.0,
+    }
+}
+
+fn words_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_whitespace()
+        .map(move |w| (w.as_ptr() as usize - text.as_ptr() as usize, w))
+}
+
+fn ends_sentence(word: &str) -> bool {
+    word.trim_end_matches(['"', '”', '’', ')', ']'])
+        .ends_with(['.', '?', '!'])
+}
+
+/// A speaker's label: one capitalized word and a colon ("Lukas:").
+fn is_label(word: &str) -> bool {
+    let Some(name) = word.strip_suffix(':') else {
+        return false;
+    };
+    name.chars().next().is_some_and(char::is_uppercase)
+        && name.chars().all(char::is_alphabetic)
+        && name.chars().count() <= 20
+}
+
+pub(super) fn shorten(s: &str) -> String {
+    if s.chars().count() <= MAX_CHARS {
         return s.to_string();
     }
-    let cut: String = s.chars().take(MAX_SENTENCE_CHARS).collect();
+    let cut: String = s.chars().take(MAX_CHARS).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
     format!("{cut} …")
 }
@@ -103,13 +278,13 @@ fn shorten(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn hit(text: &str) -> Hit {
+    fn hit(text: &str, start_word: i64) -> Hit {
         Hit {
             url: "u".into(),
             episode_id: "e".into(),
             title: "T".into(),
-            start_word: 0,
-            end_word: 10,
+            start_word,
+            end_word: start_word + text.split_whitespace().count() as i64,
             timestamp_s: Some(61),
             timestamp_exact: false,
             score: 1.0,
@@ -118,39 +293,96 @@ mod tests {
         }
     }
 
+    fn terms(q: &str) -> Vec<(String, f64)> {
+        index::index_terms(&crate::retrieve::content_words(q))
+            .into_iter()
+            .map(|t| (t, 1.0))
+            .collect()
+    }
+
     #[test]
-    fn quotes_matching_sentences_with_labels() {
-        let hits = [
-            hit("Nothing here at all today. Diffusion models learn to remove noise step by step. Bye now friends."),
-            hit("Other talk about lunch and things. We trained diffusion models on many images of cats."),
-        ];
-        let a = excerpts("How do diffusion models remove noise?", &hits);
-        assert!(a.starts_with(EXCERPT_HEADER));
+    fn quotes_whole_sentences_after_the_question_asked() {
+        // The context runs past the passage at both ends; its first sentence may be cut.
+        let context = "the end of something. Lukas: How did Runway get started? \
+                       Cris: It was my thesis at NYU. We ran models in Docker. \
+                       Then we built a video editor. Lukas: Cool. Unfinished sent";
+        let h = hit("Lukas: How did Runway get started? Cris: It was", 4);
+        let p = Passage {
+            hit: &h,
+            label: 1,
+            context_start: 0,
+            context,
+        };
+        let (a, quotes) = excerpts(&terms("How did Runway get started?"), &[p]);
+        assert!(a.starts_with(EXCERPT_HEADER), "{a}");
         assert!(
-            a.contains("“Diffusion models learn to remove noise step by step.” [1]"),
+            a.contains("“Cris: It was my thesis at NYU. We ran models in Docker.")
+                && a.contains("[1]"),
             "{a}"
         );
-        assert!(a.contains("[2]"), "{a}");
-        assert!(!a.contains("lunch"), "{a}");
+        assert!(!a.contains("Unfinished"), "{a}");
+        // where the quote is: "Cris:" is word 10 of the episode
+        assert_eq!(quotes[0].start_word, 10);
+        assert_eq!(quotes[0].source, 1);
+    }
+
+    #[test]
+    fn the_same_words_are_never_quoted_twice() {
+        // Two adjacent passages of one episode whose best runs would be the same sentences.
+        let context = "Diffusion removes noise. It does so step by step. Then it stops. Fine.";
+        let (a, b) = (
+            hit("Diffusion removes noise. It does", 0),
+            hit("so step by step. Then", 5),
+        );
+        let passages = [
+            Passage {
+                hit: &a,
+                label: 1,
+                context_start: 0,
+                context,
+            },
+            Passage {
+                hit: &b,
+                label: 2,
+                context_start: 0,
+                context,
+            },
+        ];
+        let (text, quotes) = excerpts(&terms("How does diffusion remove noise?"), &passages);
+        assert_eq!(quotes.len(), 1, "{text}");
+        assert_eq!(
+            text.matches("Diffusion removes noise.").count(),
+            1,
+            "{text}"
+        );
     }
 
     #[test]
     fn sentences_match_words_as_the_index_does() {
-        // "studies" and "study" share the index stem "studi" (a prefix match would miss them).
-        let hits = [hit(
-            "Nothing here at all today, my friends. One study found that noise helps a lot.",
-        )];
-        let a = excerpts("What did the studies find?", &hits);
+        // "studies" and "study" share the index stem "studi"
+        let text = "Nothing here at all today, my friends. One study found that noise helps a lot.";
+        let h = hit(text, 0);
+        let p = Passage {
+            hit: &h,
+            label: 2,
+            context_start: 0,
+            context: text,
+        };
+        let (a, _) = excerpts(&terms("What did the studies find?"), &[p]);
         assert!(
-            a.contains("“One study found that noise helps a lot.” [1]"),
+            a.contains("One study found that noise helps a lot.” [2]"),
             "{a}"
         );
-        assert!(!a.contains("friends"), "{a}");
     }
 
     #[test]
     fn not_covered_names_the_nearest_episode() {
-        assert!(not_covered(Some(&hit("x"))).contains("“T” around ≈1:01"));
-        assert!(not_covered(None).contains("don't seem to cover"));
+        assert!(not_covered(Some(&hit("x", 0)), &[]).contains("“T” around ≈1:01"));
+        assert!(not_covered(None, &[]).contains("don't seem to cover"));
+        let why = not_covered(Some(&hit("x", 0)), &["lora".into(), "rlhf".into()]);
+        assert!(
+            why.contains("No episode mentions “lora” or “rlhf”."),
+            "{why}"
+        );
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! The LLM is optional and untrusted: without a key, or when it fails, the answer is extractive.
 
+pub mod cited;
 mod extractive;
 pub mod llm;
 mod previous;
 mod prompt;
+mod summary;
 
 use std::time::Instant;
 
@@ -16,9 +18,12 @@ pub use llm::{Completion, Cut, LlmClient, LlmError, LlmFailure, TokenCounts};
 pub use previous::{Follows, PreviousTurn};
 pub use prompt::{estimate_tokens, Prompt};
 
+use std::collections::HashMap;
+
 use crate::{
+    chunk,
     config::Config,
-    retrieve::{self, Hit, RetrieveError, SearchOptions},
+    retrieve::{self, Hit, RetrieveError, SearchOptions, SearchResult},
     store::{AnswerRecord, Store},
 };
 
@@ -27,6 +32,12 @@ use crate::{
 /// of 10 off-topic questions get "not covered" (`tests/it/answer.rs`; the two that pass the check
 /// share every content word with some passage: "fix my car's transmission", "train a puppy to sit").
 pub const MIN_COVERAGE: f64 = 0.5;
+
+/// When a question names episodes (a guest's name in their titles), the share of its other words,
+/// weighted by rarity, that one of them must hold (`retrieve::Evidence::named_coverage`): on the
+/// dev set the answerable questions that name a guest score 0.71 or more, the unanswerable ones
+/// ("Cris Valenzuela" and "Julia") 0.62 or less.
+pub const MIN_NAMED_COVERAGE: f64 = 2.0 / 3.0;
 
 /// Budget (estimated tokens) for the previous question and answer in a follow-up's prompt.
 pub const PREVIOUS_TURN_TOKENS: usize = 300;
@@ -52,6 +63,19 @@ pub struct Source {
     pub episode_id: String,
 }
 
+/// A quoted stretch of a source in a keyless answer: its label `[source]` and where it lies in
+/// the source's episode (word offsets, end exclusive), or `summary` when it quotes the episode's
+/// summary (offsets 0).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Quote {
+    pub source: usize,
+    pub start_word: i64,
+    pub end_word: i64,
+    pub text: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub summary: bool,
+}
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Usage {
     pub prompt_tokens: Option<i64>,
@@ -67,6 +91,9 @@ pub struct Answer {
     pub mode: Mode,
     pub confident: bool,
     pub sources: Vec<Source>,
+    /// What a keyless answer quotes (empty for generated answers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quotes: Vec<Quote>,
     pub usage: Usage,
     /// Model name in LLM mode.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +101,10 @@ pub struct Answer {
     /// Why an LLM answer fell back to excerpts, or why it is incomplete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The LLM failed and the answer is quoted excerpts instead (`note` says why); only
+    /// serialized when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fell_back: bool,
     /// `"token_limit"` or `"size_limit"` when the generated answer was cut off; `null` otherwise.
     pub cut: Option<Cut>,
     /// Id of the answer's record (for feedback). The row is written in the background:
@@ -113,9 +144,9 @@ impl Answerer {
         self.llm.as_ref().map(|l| l.model())
     }
 
-    /// Answer `question`. `partial` receives the text so far while an LLM streams. A follow-up
-    /// gives the turn it continues as `previous`: its question and cited episodes steer retrieval
-    /// (`retrieve::TurnContext`), its question and answer go into the prompt.
+    /// Answer `question` and record it. `partial` receives the text so far while an LLM streams.
+    /// A follow-up gives the turn it continues as `previous`: its question and cited episodes
+    /// steer retrieval (`retrieve::TurnContext`), its question and answer go into the prompt.
     pub async fn answer(
         &self,
         store: &Store,
@@ -124,44 +155,90 @@ impl Answerer {
         previous: Option<&PreviousTurn>,
         partial: Option<&UnboundedSender<String>>,
     ) -> Result<Answer, AnswerError> {
-        let started = Instant::now();
-        let question = question.trim();
-        if question.is_empty() {
-            return Err(AnswerError::EmptyQuestion);
-        }
         let options = SearchOptions {
             episode: episode.map(String::from),
             k: 8,
             context: previous.map(PreviousTurn::search_context),
             ..SearchOptions::default()
         };
-        let found = retrieve::search(store, question, &options).await?;
+        let question = question.trim();
+        let mut answer = self
+            .compose(
+                store,
+                question,
+                &options,
+                previous,
+                self.llm.as_ref(),
+                partial,
+            )
+            .await?;
+        answer.answer_id = record(store, question, episode, &answer).await;
+        Ok(answer)
+    }
+
+    /// The answer a user without an LLM key gets, not recorded (for evaluation); `options` as
+    /// `answer` sets them (8 passages), but for the generated-questions signal and the tuning.
+    pub async fn answer_keyless(
+        &self,
+        store: &Store,
+        question: &str,
+        options: &SearchOptions,
+    ) -> Result<Answer, AnswerError> {
+        let options = SearchOptions {
+            k: 8,
+            episode: None,
+            ..options.clone()
+        };
+        self.compose(store, question.trim(), &options, None, None, None)
+            .await
+    }
+
+    async fn compose(
+        &self,
+        store: &Store,
+        question: &str,
+        options: &SearchOptions,
+        previous: Option<&PreviousTurn>,
+        llm: Option<&LlmClient>,
+        partial: Option<&UnboundedSender<String>>,
+    ) -> Result<Answer, AnswerError> {
+        let started = Instant::now();
+        if question.is_empty() {
+            return Err(AnswerError::EmptyQuestion);
+        }
+        let found = retrieve::search(store, question, options).await?;
         let mut prompt = Prompt::build(question, &found.hits, self.context_tokens);
         if let Some(p) = previous {
             prompt.add_previous(&p.question, &p.answer, PREVIOUS_TURN_TOKENS);
         }
         let sources: Vec<Source> = prompt.hits.iter().map(source_of).collect();
-        let confident = !found.hits.is_empty() && found.coverage >= MIN_COVERAGE;
+        let confident = !found.hits.is_empty()
+            && found.coverage >= MIN_COVERAGE
+            && found.evidence.unknown_words.is_empty()
+            && found.evidence.named_coverage >= MIN_NAMED_COVERAGE;
         let mut answer = Answer {
             answer: String::new(),
             mode: Mode::Extractive,
             confident,
             sources,
+            quotes: Vec::new(),
             usage: Usage {
                 context_tokens: prompt.context_tokens,
                 ..Usage::default()
             },
             model: None,
             note: None,
+            fell_back: false,
             cut: None,
             answer_id: None,
             latency_ms: 0,
             follows: None,
         };
         if !confident {
-            answer.answer = extractive::not_covered(found.hits.first());
+            answer.answer =
+                extractive::not_covered(found.hits.first(), &found.evidence.unknown_words);
             answer.sources.truncate(1);
-        } else if let Some(llm) = &self.llm {
+        } else if let Some(llm) = llm {
             match llm.complete(&prompt.system, &prompt.user, partial).await {
                 Ok(c) => {
                     answer.mode = Mode::Llm;
@@ -181,16 +258,105 @@ impl Answerer {
                         "The language model was unavailable ({}); showing quoted excerpts instead.",
                         f.error.short()
                     ));
-                    answer.answer = extractive::excerpts(question, &prompt.hits);
+                    (answer.answer, answer.quotes) =
+                        quote(store, question, &prompt.hits, &found).await?;
+                    answer.fell_back = true;
                 }
             }
         } else {
-            answer.answer = extractive::excerpts(question, &prompt.hits);
+            (answer.answer, answer.quotes) = quote(store, question, &prompt.hits, &found).await?;
         }
         answer.latency_ms = started.elapsed().as_millis() as u64;
-        answer.answer_id = record(store, question, episode, &answer).await;
         Ok(answer)
     }
+}
+
+/// Words of transcript read on each side of a passage, so quoted sentences are whole.
+const CONTEXT_WORDS: usize = 60;
+
+/// The keyless answer: a question about a whole episode quotes its summary; any other quotes the
+/// passages (`extractive`), with the transcript around them.
+async fn quote(
+    store: &Store,
+    question: &str,
+    hits: &[Hit],
+    found: &SearchResult,
+) -> Result<(String, Vec<Quote>), AnswerError> {
+    if hits.is_empty() {
+        return Ok((extractive::not_covered(None, &[]), Vec::new()));
+    }
+    if summary::about_an_episode(question) {
+        // The episode whose title and summary match the question best, of those cited.
+        let mut best: Option<(f64, usize, String)> = None;
+        for (i, h) in hits.iter().enumerate() {
+            if hits[..i].iter().any(|e| e.episode_id == h.episode_id) {
+                continue;
+            }
+            let detail = store
+                .episode(&h.episode_id)
+                .await
+                .map_err(RetrieveError::from)?;
+            let Some(summary) = detail
+                .and_then(|d| d.summary)
+                .filter(|s| !s.trim().is_empty())
+            else {
+                continue;
+            };
+            let score = summary::summary_match(&found.term_weights, &h.title, &summary);
+            if best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, i, summary));
+            }
+        }
+        if let Some((_, i, summary)) = best {
+            let h = &hits[i];
+            return Ok(summary::from_summary(
+                &found.term_weights,
+                &h.title,
+                &summary,
+                i + 1,
+            ));
+        }
+    }
+    let mut transcripts: HashMap<&str, String> = HashMap::new();
+    for h in hits.iter().take(3) {
+        if !transcripts.contains_key(h.episode_id.as_str()) {
+            let t = store
+                .transcript(&h.episode_id)
+                .await
+                .map_err(RetrieveError::from)?
+                .unwrap_or_default();
+            transcripts.insert(&h.episode_id, t);
+        }
+    }
+    let contexts: Vec<(i64, &str)> = hits
+        .iter()
+        .take(3)
+        .map(|h| {
+            let t = transcripts
+                .get(h.episode_id.as_str())
+                .map_or("", String::as_str);
+            let from = (h.start_word as usize).saturating_sub(CONTEXT_WORDS);
+            let bounds = chunk::word_bounds(t);
+            let text = chunk::slice(t, &bounds, from, h.end_word as usize + CONTEXT_WORDS);
+            if text.is_empty() {
+                (h.start_word, h.text.as_str())
+            } else {
+                (from as i64, text)
+            }
+        })
+        .collect();
+    let passages: Vec<extractive::Passage> = hits
+        .iter()
+        .zip(&contexts)
+        .enumerate()
+        .map(|(i, (h, (start, text)))| extractive::Passage {
+            hit: h,
+            label: i + 1,
+            context_start: *start,
+            context: text,
+        })
+        .collect();
+    Ok(extractive::excerpts(&found.term_weights, &passages))
 }
 
 fn source_of(h: &Hit) -> Source {
@@ -208,6 +374,15 @@ fn source_of(h: &Hit) -> Source {
 /// Queue the answer for the log and return its id (for feedback buttons). The row is written in
 /// the background, so an import holding the write lock never delays the answer; a failure to
 /// log never costs the user the answer.
+/// The episodes `a` cites, as recorded for /stats: `[{"url", "title", "moments"}]`.
+fn cited_json(a: &Answer) -> String {
+    let episodes: Vec<serde_json::Value> = cited::by_episode(a)
+        .iter()
+        .map(|e| serde_json::json!({"url": e.url, "title": e.title, "moments": e.moments.len()}))
+        .collect();
+    serde_json::Value::from(episodes).to_string()
+}
+
 async fn record(store: &Store, question: &str, episode: Option<&str>, a: &Answer) -> Option<i64> {
     let rec = AnswerRecord {
         question: question.to_string(),
@@ -222,6 +397,9 @@ async fn record(store: &Store, question: &str, episode: Option<&str>, a: &Answer
         prompt_tokens: a.usage.prompt_tokens,
         completion_tokens: a.usage.completion_tokens,
         latency_ms: a.latency_ms as i64,
+        fell_back: a.fell_back,
+        note: a.note.clone(),
+        cited_json: cited_json(a),
     };
     match store.queue_answer(rec).await {
         Ok(id) => Some(id),

@@ -5,40 +5,38 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{expired_component, render, respond, Data};
+use super::{call::Responder, render, respond, Data, EXPIRED_COMPONENT};
 
 /// The button: answer with the modal (Discord allows a modal as the first response to a button).
-pub(super) async fn on_button(ctx: &serenity::Context, c: &serenity::ComponentInteraction) {
-    match render::parse_followup_id(&c.data.custom_id) {
-        Some(answer_id) => {
-            respond::component(ctx, c, render::followup_modal(answer_id)).await;
-        }
-        None => expired_component(ctx, c).await,
-    }
+/// `mod.rs` routes only ids `render::parse_followup_id` reads here.
+pub(super) async fn on_button(reply: &Responder<'_>, c: &serenity::ComponentInteraction) {
+    let id = &c.data.custom_id;
+    let response = match render::parse_followup_id(id) {
+        Some(answer_id) => render::followup_modal(answer_id),
+        None => render::component_ephemeral(EXPIRED_COMPONENT),
+    };
+    respond::component(reply, id, response).await;
 }
 
-/// A submitted modal. Only the follow-up modal is ours; anything else is told it expired.
-pub(super) async fn on_submit(
-    ctx: &serenity::Context,
-    data: &Data,
-    m: &serenity::ModalInteraction,
-) {
-    let Some(answer_id) = render::parse_followup_modal_id(&m.data.custom_id) else {
-        tracing::debug!(custom_id = %m.data.custom_id, "unknown modal: answering that it expired");
-        let expired = render::component_ephemeral(super::EXPIRED_COMPONENT);
-        respond::modal(ctx, m, expired).await;
+/// A submitted modal, whichever transport delivered it. Only the follow-up modal is ours;
+/// anything else is told it expired.
+pub(super) async fn on_submit(reply: &Responder<'_>, data: &Data, m: &serenity::ModalInteraction) {
+    let id = &m.data.custom_id;
+    let Some(answer_id) = render::parse_followup_modal_id(id) else {
+        tracing::debug!(custom_id = %id, "unknown modal: answering that it expired");
+        respond::component(reply, id, render::component_ephemeral(EXPIRED_COMPONENT)).await;
         return;
     };
     let question = match submitted_question(m) {
         Ok(q) => q,
         Err(message) => {
-            respond::modal(ctx, m, render::component_ephemeral(&message)).await;
+            respond::component(reply, id, render::component_ephemeral(&message)).await;
             return;
         }
     };
     if let Err(wait) = data.limiter.check(m.user.id.get()) {
         let slow = render::component_ephemeral(&render::slow_down(wait));
-        respond::modal(ctx, m, slow).await;
+        respond::component(reply, id, slow).await;
         return;
     }
     // A follow-up to an answer only its asker sees is seen by them only, too.
@@ -46,10 +44,10 @@ pub(super) async fn on_submit(
         msg.flags
             .is_some_and(|f| f.contains(serenity::MessageFlags::EPHEMERAL))
     });
-    if !respond::modal(ctx, m, render::defer(private)).await {
+    if !respond::component(reply, id, render::defer(private)).await {
         return;
     }
-    let http = data.stream_http(&ctx.http);
+    let http = data.stream_http(reply.http);
     respond::follow_up_into(&http, &m.token, &data.app, answer_id, &question).await;
 }
 

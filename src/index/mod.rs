@@ -17,7 +17,9 @@ mod tokenize;
 
 pub use build::{build, Built, TermPostings};
 pub use layout::{EpisodeSpan, Layout};
-pub use score::{postings_intact, rank, Ranked, Stats, TermQuery, WindowHit};
+pub use score::{
+    blocks_in, holds_term, postings_intact, rank, Ranked, Stats, TermQuery, WindowHit,
+};
 pub use tokenize::{index_terms, text_terms, Tokenizer};
 
 /// Words per block: half a window (`chunk::WINDOW_WORDS`), one stride (`chunk::STRIDE_WORDS`).

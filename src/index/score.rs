@@ -175,6 +175,33 @@ fn window_frequencies(
     !decoder.damaged() && (only.is_some() || out.len() == term.windows as usize)
 }
 
+/// Whether a term's postings hold a block of `span`'s episode (damaged data: as far as it reads).
+pub fn holds_term(span: &EpisodeSpan, data: &[u8]) -> bool {
+    let end = span.first_block + span.blocks;
+    for (block, _) in Decoder::new(data) {
+        if block >= end {
+            return false;
+        }
+        if block >= span.first_block {
+            return true;
+        }
+    }
+    false
+}
+
+/// How many of a term's blocks lie in `spans`' episodes, and how many it has.
+pub fn blocks_in(spans: &[EpisodeSpan], data: &[u8]) -> (usize, usize) {
+    let (mut inside, mut all) = (0, 0);
+    for (block, _) in Decoder::new(data) {
+        all += 1;
+        inside += spans
+            .iter()
+            .any(|s| block >= s.first_block && block < s.first_block + s.blocks)
+            as usize;
+    }
+    (inside, all)
+}
+
 /// Whether a stored postings row is intact (see `window_frequencies`).
 pub fn postings_intact(layout: &Layout, term: &TermQuery) -> bool {
     window_frequencies(layout, term, None, &mut Vec::new())

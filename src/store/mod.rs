@@ -12,6 +12,8 @@ mod migrate;
 mod recorder;
 mod reload;
 mod search;
+mod stats;
+mod vocab;
 
 use std::{str::FromStr, time::Duration};
 
@@ -27,6 +29,7 @@ pub use index::{IndexMeta, StoredTerm};
 pub use log::AnswerRecord;
 pub use reload::{ReloadError, ReloadReport};
 pub use search::{EpisodeHit, PassageText};
+pub use stats::{CitedEpisode, DayCount, LogStats, MAX_NOT_COVERED_ROWS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -217,7 +217,7 @@ async fn add_is_for_moderators_checks_options_and_adds_atomically() {
 }
 
 /// An episode added from YouTube-style auto-captions through /add is cited by /ask to the second:
-/// `[1] [Axolotl limbs 1:51](…&t=111s)`, without "≈".
+/// `[1:51](…&t=111s) [1]` under the title "Axolotl limbs", without "≈".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_episode_added_from_captions_is_cited_to_the_second_by_ask() {
     let bot = Bot::start(LlmSettings::default(), &[]).await;
@@ -251,16 +251,20 @@ async fn an_episode_added_from_captions_is_cited_to_the_second_by_ask() {
         .filter(|f| f["name"].as_str().is_some_and(|n| n.starts_with("Sources")))
         .filter_map(|f| f["value"].as_str().map(String::from))
         .collect();
-    let first = sources.lines().next().unwrap_or_default().to_string();
+    // The episode's title once, then its cited moments, each a link to the second.
+    let mut lines = sources.lines();
+    assert_eq!(lines.next(), Some("**Axolotl limbs**"), "{sources}");
+    let moments = lines.next().unwrap_or_default().to_string();
+    let first = moments.split(" · ").next().unwrap_or_default().to_string();
     let t: u64 = first
         .split("&t=")
         .nth(1)
-        .and_then(|rest| rest.strip_suffix("s)"))
-        .and_then(|n| n.parse().ok())
+        .and_then(|rest| rest.split_once("s)"))
+        .and_then(|(n, _)| n.parse().ok())
         .unwrap_or_else(|| panic!("a link to the second: {first}"));
     assert_eq!(
         first,
-        format!("[1] [Axolotl limbs {}:{:02}]({url}&t={t}s)", t / 60, t % 60),
+        format!("[{}:{:02}]({url}&t={t}s) [1]", t / 60, t % 60),
         "{sources}"
     );
     bot.shutdown().await;

@@ -2,12 +2,14 @@
 //! whose submission is answered as a continuation (the first turn's episode cited, "Follow-up to"
 //! in the footer, the previous turn in the LLM's prompt); an expired or unknown conversation is
 //! answered as a new question with a note; garbled ids are told they expired; the /ask rate limit
-//! applies; a private answer's follow-up is private. Every body passes the strict fake.
+//! applies; a private answer's follow-up is private. Every body passes the strict fake. The same
+//! in HTTP mode (`serve --http`), where the modal and the deferral are HTTP responses.
 
 use serde_json::{json, Value};
 
 use crate::{
     bot::*,
+    http_bot::HttpBot,
     suggested::source_videos,
     support::{
         fake_discord::{Actor, Interaction},
@@ -250,5 +252,56 @@ async fn follow_ups_count_against_the_ask_rate_limit_and_stay_private() {
     assert_eq!(cb.kind, 4, "refused, not deferred");
     let text = cb.data["content"].as_str().unwrap_or_default();
     assert!(text.contains("asking quickly"), "{text}");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_http_mode_the_modal_and_the_deferral_are_the_responses() {
+    let bot = HttpBot::start(LlmSettings::default()).await;
+    let actor = Actor::member(66);
+    let ask = bot.fake.command_interaction(
+        "ask",
+        json!([{"name": "question", "type": 3, "value": FIRST}]),
+        &actor,
+    );
+    assert_eq!(bot.deliver(&ask).await.json["type"], 5);
+    let key = (ask.token.clone(), "@original".to_string());
+    let first = bot
+        .fake
+        .wait_until("the first answer", SECS(20), |s| {
+            s.messages.get(&key).filter(|m| is_final_answer(m)).cloned()
+        })
+        .await;
+    let press =
+        bot.fake
+            .component_interaction(&follow_up_button(&first), None, first.clone(), &actor);
+    let d = bot.deliver(&press).await;
+    assert_eq!((d.status, &d.json["type"]), (200, &json!(9)), "{}", d.body);
+    let modal = bot.fake.wait_for_modal(&press.id, SECS(1)).await;
+    let submit = bot
+        .fake
+        .submit_modal(&press, &modal, &[("question", FOLLOW_UP)], &actor);
+    let d = bot.deliver(&submit).await;
+    assert_eq!((d.status, &d.json["type"]), (200, &json!(5)), "{}", d.body);
+    let body = bot
+        .fake
+        .wait_for_edit(
+            &submit.token,
+            |e| e.status == 200 && e.body["embeds"].as_array().is_some_and(|a| !a.is_empty()),
+            SECS(20),
+        )
+        .await
+        .body;
+    let embed = &body["embeds"][0];
+    assert_eq!(
+        source_videos(embed).first().map(String::as_str),
+        Some(JEREMY),
+        "{embed}"
+    );
+    let footer = embed["footer"]["text"].as_str().unwrap_or_default();
+    assert!(
+        footer.contains(&format!("Follow-up to: {FIRST}")),
+        "{footer}"
+    );
     bot.shutdown().await;
 }

@@ -88,12 +88,15 @@ fn timed_episodes_are_cited_to_the_second_and_others_keep_the_estimate() {
         &[],
     );
     let text = String::from_utf8_lossy(&o.stdout);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("[1] Zebrafish hearts"))
+    // The cited episode's title once, then its moments: "  1:51 [1]  https://…".
+    let lines: Vec<&str> = text.lines().collect();
+    let title = lines
+        .iter()
+        .position(|l| l.starts_with("Zebrafish hearts"))
         .unwrap_or_else(|| panic!("{text}"));
+    let line = lines.get(title + 1).copied().unwrap_or_default();
     assert!(
-        line.contains(&format!(" {}:{:02} ", t / 60, t % 60)) && !line.contains('≈'),
+        line.starts_with(&format!("  {}:{:02} [1]  ", t / 60, t % 60)) && !line.contains('≈'),
         "{line}"
     );
     let o = gdbot(
@@ -102,9 +105,11 @@ fn timed_episodes_are_cited_to_the_second_and_others_keep_the_estimate() {
         &[],
     );
     let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("[1] Jeremy Howard") && l.contains(" ≈")),
+        lines
+            .windows(2)
+            .any(|w| w[0].starts_with("Jeremy Howard") && w[1].starts_with("  ≈")),
         "{text}"
     );
 }

@@ -22,3 +22,5 @@ mod llm_logs;
 mod open;
 mod quality;
 mod record;
+mod serve_cli;
+mod stats;

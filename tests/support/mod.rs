@@ -15,6 +15,8 @@ pub const GOLD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/dataset_questions_gold.json"
 );
+/// Our own dev set: passage, whole-episode and unanswerable questions (tests/data/DEV_SET.md).
+pub const DEV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/dev_questions.json");
 
 /// A config with a fresh database in `dir` plus `extra` variables (no process environment).
 pub fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
