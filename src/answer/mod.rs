@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use llm::{Completion, Cut, LlmClient, LlmError, LlmFailure, TokenCounts};
-pub use previous::{Follows, PreviousTurn};
+pub use previous::{Follows, PreviousTurn, PREVIOUS_TURN_TOKENS};
 pub use prompt::{estimate_tokens, Prompt};
 
 use std::collections::HashMap;
@@ -38,9 +38,6 @@ pub const MIN_COVERAGE: f64 = 0.5;
 /// dev set the answerable questions that name a guest score 0.71 or more, the unanswerable ones
 /// ("Cris Valenzuela" and "Julia") 0.62 or less.
 pub const MIN_NAMED_COVERAGE: f64 = 2.0 / 3.0;
-
-/// Budget (estimated tokens) for the previous question and answer in a follow-up's prompt.
-pub const PREVIOUS_TURN_TOKENS: usize = 300;
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]

@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use crate::retrieve::TurnContext;
 
+/// Budget (estimated tokens) for the previous question and answer in a follow-up's prompt.
+pub const PREVIOUS_TURN_TOKENS: usize = 300;
+
 /// The answer a follow-up continues.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviousTurn {

@@ -48,7 +48,10 @@ pub(super) async fn on_submit(reply: &Responder<'_>, data: &Data, m: &serenity::
         return;
     }
     let http = data.stream_http(reply.http);
-    respond::follow_up_into(&http, &m.token, &data.app, answer_id, &question).await;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let answering = data.app.ask_follow_up(answer_id, &question, Some(&tx));
+    // Streamed into the submission's own response, as /ask streams into its.
+    respond::stream_answer(&http, &m.token, &question, rx, answering).await;
 }
 
 /// The text typed into the modal's input, checked as Discord should have (a client may send

@@ -8,9 +8,8 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use serenity::{
     AutocompleteChoice, ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton,
-    CreateEmbed, CreateEmbedFooter, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateModal, CreateSelectMenu, CreateSelectMenuKind,
-    CreateSelectMenuOption, EditInteractionResponse, InputTextStyle,
+    CreateEmbed, CreateEmbedFooter, CreateInteractionResponse, CreateInteractionResponseMessage,
+    CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption, EditInteractionResponse,
 };
 
 use crate::{
@@ -357,53 +356,13 @@ pub fn add_failed(error: &str) -> String {
     format!("{head}{body}{tail}")
 }
 
-/// The "Follow up" button's custom id, `fu:{answer_id}`.
-pub fn followup_id(answer_id: i64) -> String {
-    format!("fu:{answer_id}")
-}
-
-/// `fu:12` → 12; anything else (`fu:`, `fu:+12`, `fu:012`, `fu:12:x`) → `None`.
-pub fn parse_followup_id(custom_id: &str) -> Option<i64> {
-    answer_id_of(custom_id.strip_prefix("fu:")?)
-}
-
-/// The follow-up modal's custom id, `fum:{answer_id}` (its submission names the answer).
-pub fn followup_modal_id(answer_id: i64) -> String {
-    format!("fum:{answer_id}")
-}
-
-/// `fum:12` → 12, as strictly as `parse_followup_id`.
-pub fn parse_followup_modal_id(custom_id: &str) -> Option<i64> {
-    answer_id_of(custom_id.strip_prefix("fum:")?)
-}
-
-/// A positive answer id written as Discord gets it from us: digits only, no sign or leading zero.
-fn answer_id_of(s: &str) -> Option<i64> {
-    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
-    digits.then(|| s.parse().ok()).flatten()
-}
-
-/// Custom id of the modal's one text input.
-pub const FOLLOWUP_INPUT: &str = "question";
-/// Longest follow-up question, as for /ask.
-pub const FOLLOWUP_MAX: usize = 500;
-
-/// The modal the "Follow up" button opens: one required text input of at most 500 characters.
-pub fn followup_modal(answer_id: i64) -> CreateInteractionResponse {
-    let input = CreateInputText::new(
-        InputTextStyle::Paragraph,
-        "Your follow-up question",
-        FOLLOWUP_INPUT,
-    )
-    .placeholder("e.g. And what did he say about teaching it?")
-    .min_length(1)
-    .max_length(FOLLOWUP_MAX as u16)
-    .required(true);
-    CreateInteractionResponse::Modal(
-        CreateModal::new(followup_modal_id(answer_id), "Follow up")
-            .components(vec![CreateActionRow::InputText(input)]),
-    )
-}
+/// The "Follow up" button's and modal's ids and the modal itself.
+#[path = "render_followup.rs"]
+mod followup;
+pub use followup::{
+    followup_id, followup_modal, followup_modal_id, parse_followup_id, parse_followup_modal_id,
+    FOLLOWUP_INPUT, FOLLOWUP_MAX,
+};
 
 #[cfg(test)]
 #[path = "render_tests.rs"]

@@ -205,21 +205,9 @@ pub(super) async fn answer_into(
     .await;
 }
 
-/// `answer_into` for a follow-up to the answer `previous` (`App::ask_follow_up`).
-pub(super) async fn follow_up_into(
-    http: &serenity::Http,
-    token: &str,
-    app: &App,
-    previous: i64,
-    question: &str,
-) {
-    let (tx, rx) = mpsc::unbounded_channel::<String>();
-    let answering = app.ask_follow_up(previous, question, Some(&tx));
-    stream_answer(http, token, question, rx, answering).await;
-}
-
-/// The body of `answer_into`: `answering` streams its text into `rx`.
-async fn stream_answer(
+/// The body of `answer_into` (and of a follow-up's, `followup`): `answering` streams its text
+/// into `rx`.
+pub(super) async fn stream_answer(
     http: &serenity::Http,
     token: &str,
     question: &str,
