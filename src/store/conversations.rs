@@ -15,9 +15,9 @@ use std::{
 
 use super::{Store, StoreError};
 
-/// Answers remembered in memory; the writer's queue holds at most 4,096 jobs, so an answer still
-/// queued is always among them.
-const RECENT: usize = 8192;
+/// Answers remembered in memory (a few KB each). The writer's queue holds at most 4,096 jobs and
+/// works on one more, so an answer still waiting to be written is always among the latest 5,000.
+const RECENT: usize = 5000;
 
 /// The answer a follow-up continues, as the follow-up needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,4 +285,45 @@ async fn insert_sources(
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remembered(position: i64) -> Remembered {
+        Remembered {
+            question: "q".into(),
+            answer: "a [1]".into(),
+            sources: vec!["https://example.org/a".into()],
+            conversation: 1,
+            position,
+            at: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn the_oldest_answers_are_forgotten_first_and_updates_keep_their_place() {
+        let recent = Recent::default();
+        for id in 1..=RECENT as i64 {
+            recent.remember(id, remembered(0));
+        }
+        // Updating an answer (its turn was queued) does not make it newer.
+        recent.remember(1, remembered(3));
+        assert_eq!(recent.get(1).map(|t| t.position), Some(3));
+        recent.remember(RECENT as i64 + 1, remembered(0));
+        assert!(recent.get(1).is_none(), "the oldest is forgotten");
+        let kept = recent.get(2).expect("the next one stays");
+        assert_eq!((kept.answer_id, kept.sources.len()), (2, 1));
+        assert!(kept.age < Duration::from_secs(60));
+        assert!(recent.get(RECENT as i64 + 1).is_some());
+        assert_eq!(recent.lock().by_id.len(), RECENT);
+    }
+
+    #[test]
+    fn recorded_sources_are_read_for_their_urls() {
+        let json = r#"[{"url":"https://a","title":"A","extra":1},{"url":"https://b"}]"#;
+        assert_eq!(source_urls(json), ["https://a", "https://b"]);
+        assert!(source_urls("not json").is_empty());
+    }
 }
