@@ -34,6 +34,8 @@ pub struct Config {
     pub enrich: EnrichConfig,
     /// Prompt context budget in (estimated) tokens.
     pub context_tokens: usize,
+    /// How long an answer can be followed up as a continuation (`CONVERSATION_TTL_MINUTES`).
+    pub conversation_ttl: std::time::Duration,
     pub discord: DiscordConfig,
     /// `RUST_LOG`: the tracing filter (validated; `main` installs it).
     pub log_filter: String,
@@ -112,6 +114,9 @@ impl Config {
             llm,
             enrich,
             context_tokens: num(&get, "CONTEXT_TOKENS", 1200, 100, 100_000)? as usize,
+            conversation_ttl: std::time::Duration::from_secs(
+                60 * num(&get, "CONVERSATION_TTL_MINUTES", 60, 1, 10_080)?,
+            ),
             discord,
             log_filter: log_filter(&get)?,
         })
@@ -262,6 +267,7 @@ mod tests {
         assert_eq!(c.import_max_bytes, 256 * 1024 * 1024);
         assert!(c.llm.is_none());
         assert_eq!(c.context_tokens, 1200);
+        assert_eq!(c.conversation_ttl.as_secs(), 3600);
         assert_eq!(c.log_filter, "warn,gdbot=info");
         let d = &c.discord;
         assert!(d.token.is_none());
@@ -338,6 +344,17 @@ mod tests {
         let c = cfg(&[("DISCORD_TOKEN", "Bot MTA.x-y_z")]).unwrap();
         let token = c.discord.token.as_ref().map(|t| t.expose_secret().as_str());
         assert_eq!(token, Some("Bot MTA.x-y_z"));
+    }
+
+    #[test]
+    fn the_conversation_lifetime_is_validated() {
+        for bad in ["0", "10081", "an hour", "-5", "1.5"] {
+            let e = cfg(&[("CONVERSATION_TTL_MINUTES", bad)]).unwrap_err();
+            assert_eq!(e.var, "CONVERSATION_TTL_MINUTES", "{bad}");
+            assert!(e.to_string().contains("from 1 to 10080"), "{e}");
+        }
+        let c = cfg(&[("CONVERSATION_TTL_MINUTES", "5")]).unwrap();
+        assert_eq!(c.conversation_ttl.as_secs(), 300);
     }
 
     #[test]

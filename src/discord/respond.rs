@@ -23,7 +23,10 @@ use super::{
     call::{Call, Responder},
     render, Error,
 };
-use crate::{answer::AnswerError, App};
+use crate::{
+    answer::{Answer, AnswerError},
+    App,
+};
 
 /// Discord allows about one edit per second per message.
 const EDIT_EVERY: Duration = Duration::from_millis(1100);
@@ -191,8 +194,27 @@ pub(super) async fn answer_into(
     question: &str,
     episode: Option<&str>,
 ) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-    let answering = AssertUnwindSafe(app.ask(question, episode, Some(&tx))).catch_unwind();
+    let (tx, rx) = mpsc::unbounded_channel::<String>();
+    stream_answer(
+        http,
+        token,
+        question,
+        rx,
+        app.ask(question, episode, Some(&tx)),
+    )
+    .await;
+}
+
+/// The body of `answer_into` (and of a follow-up's, `followup`): `answering` streams its text
+/// into `rx`.
+pub(super) async fn stream_answer(
+    http: &serenity::Http,
+    token: &str,
+    question: &str,
+    mut rx: mpsc::UnboundedReceiver<String>,
+    answering: impl Future<Output = Result<Answer, AnswerError>>,
+) {
+    let answering = AssertUnwindSafe(answering).catch_unwind();
     tokio::pin!(answering);
     let mut ticker = tokio::time::interval(EDIT_EVERY);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);

@@ -3,6 +3,7 @@
 mod add;
 mod archive;
 mod bulk;
+mod conversations;
 mod enrich;
 mod episodes;
 mod index;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
 };
 
 pub use add::{AddOutcome, AddReport, AddedEpisode};
+pub use conversations::{PriorTurn, TurnRecord};
 pub use enrich::{EnrichLog, EnrichSource, Enrichment, StoredChunk};
 pub use episodes::{EpisodeDetail, EpisodeRow};
 pub use index::{IndexMeta, StoredTerm};
@@ -50,6 +52,8 @@ pub struct Store {
     pool: SqlitePool,
     /// Writes the answer log in the background (`log.rs`).
     recorder: recorder::Recorder,
+    /// The latest answers, for follow-ups to answers still queued (`conversations.rs`).
+    recent: conversations::Recent,
 }
 
 impl Store {
@@ -77,6 +81,7 @@ impl Store {
             })?;
         let store = Store {
             recorder: recorder::Recorder::start(pool.clone()),
+            recent: Default::default(),
             pool,
         };
         store.ensure_index().await?;

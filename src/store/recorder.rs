@@ -17,6 +17,7 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
+    conversations::{insert_turn, TurnRecord},
     log::{insert_answer, insert_vote, AnswerRecord},
     StoreError,
 };
@@ -46,6 +47,8 @@ enum Kind {
         vote: i8,
     },
     Flush(oneshot::Sender<()>),
+    /// A follow-up's turn (`conversations`), queued after its answer.
+    Turn(Box<TurnRecord>),
 }
 
 impl Job {
@@ -61,6 +64,10 @@ impl Job {
             id,
             record: Box::new(record),
         })
+    }
+
+    pub(super) fn turn(turn: TurnRecord) -> Job {
+        Job::new(Kind::Turn(Box::new(turn)))
     }
 
     pub(super) fn vote(answer: i64, user_id: &str, vote: i8) -> Job {
@@ -158,6 +165,12 @@ async fn write_all(
                 .await;
                 if let Err(e) = written {
                     tracing::error!(error = %e, answer_id = answer, "could not record a vote");
+                }
+            }
+            Kind::Turn(turn) => {
+                let written = retrying(GIVE_UP_AFTER, || insert_turn(&pool, &turn, ago())).await;
+                if let Err(e) = written {
+                    tracing::error!(error = %e, answer_id = turn.answer_id, "could not record a follow-up's turn");
                 }
             }
         }

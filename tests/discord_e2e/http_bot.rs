@@ -87,6 +87,8 @@ impl HttpBot {
 
     /// Answers stored in the bot's database.
     pub(crate) async fn answers_logged(&self) -> i64 {
+        // Answers are written in the background: the message can be final before its row is.
+        self.app.store_for_tests().flush_log().await;
         sqlx::query_scalar("SELECT COUNT(*) FROM answers")
             .fetch_one(self.app.store_for_tests().pool())
             .await

@@ -56,6 +56,8 @@ impl Process {
     }
 
     async fn answers_logged(&self) -> i64 {
+        // Answers are written in the background: the message can be final before its row is.
+        self.app.store_for_tests().flush_log().await;
         sqlx::query_scalar("SELECT COUNT(*) FROM answers")
             .fetch_one(self.app.store_for_tests().pool())
             .await
