@@ -131,21 +131,21 @@ pub(crate) fn asked(fake: &FakeOpenAi) -> Vec<(usize, bool)> {
 
 /// (position, text, start_word, end_word) of the stored questions.
 pub(crate) async fn questions(app: &App) -> Vec<(i64, String, Option<i64>, Option<i64>)> {
-    sqlx::query_as(
+    gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_as(
         "SELECT q.position, q.text, q.start_word, q.end_word FROM questions q
-         JOIN episodes e ON e.id = q.episode WHERE e.episode_id = ? ORDER BY q.position",
+         JOIN episodes e ON e.id = q.episode WHERE e.episode_id = $1 ORDER BY q.position",
     )
     .bind(ID)
-    .fetch_all(app.store_for_tests().pool())
-    .await
+    .fetch_all(c)
+    .await)
     .unwrap()
 }
 
 pub(crate) async fn scalar(app: &App, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(app.store_for_tests().pool())
-        .await
-        .unwrap()
+    gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_scalar(sql)
+        .fetch_one(c)
+        .await)
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
