@@ -211,12 +211,20 @@ async fn one_call_per_chunk_plus_one_and_questions_stored_with_their_chunk_span(
     // The episode-level full-text row knows the new questions and summary.
     let hits = scalar(
         &app,
-        "SELECT COUNT(*) FROM episodes_fts WHERE episodes_fts MATCH 'zebrafish2 AND career'",
+        match app.store_for_tests().dialect() {
+            gdbot::store::Dialect::Sqlite => {
+                "SELECT COUNT(*) FROM episodes_fts WHERE episodes_fts MATCH 'zebrafish2 AND career'"
+            }
+            gdbot::store::Dialect::Postgres => {
+                "SELECT COUNT(*) FROM (SELECT episode FROM episode_terms WHERE term IN ('zebrafish2', 'career')
+                 GROUP BY episode HAVING COUNT(*) = 2) AS both_terms"
+            }
+        },
     )
     .await;
     assert_eq!(hits, 1);
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM enrich_chunks WHERE written = 1").await as usize,
+        scalar(&app, "SELECT COUNT(*) FROM enrich_chunks WHERE written = TRUE").await as usize,
         n,
         "kept, marked written"
     );
