@@ -6,6 +6,7 @@ mod add;
 mod enrich;
 mod export;
 mod import;
+mod stats;
 
 use std::path::PathBuf;
 

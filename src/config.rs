@@ -2,6 +2,7 @@
 
 mod enrich;
 mod llm;
+mod serve;
 
 use std::{path::PathBuf, str::FromStr};
 
@@ -9,6 +10,7 @@ use secrecy::SecretString;
 
 pub use enrich::{EnrichConfig, Prices, DEFAULT_LLM_CONCURRENCY};
 pub use llm::{LlmConfig, TokenLimitField, DEFAULT_OPENAI_BASE_URL, DEFAULT_OPENAI_MODEL};
+pub use serve::{ShardTotal, Sharding};
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid environment variable {var}={value:?}: {reason}")]
@@ -47,6 +49,10 @@ pub struct DiscordConfig {
     /// /ask calls allowed per user per minute.
     pub ask_per_minute: u32,
     pub reload_max_bytes: u64,
+    /// `DISCORD_PUBLIC_KEY`: verifies interactions delivered by HTTP (`gdbot serve --http`).
+    pub public_key: Option<[u8; 32]>,
+    /// `SHARDS` / `SHARD_RANGE`: the gateway shards this process runs.
+    pub sharding: Sharding,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://gdbot.db";
@@ -88,6 +94,8 @@ impl Config {
             moderator_role_ids: id_list(&get, "MODERATOR_ROLE_IDS")?,
             ask_per_minute: num(&get, "ASK_RATE_PER_MINUTE", 5, 1, 10_000)? as u32,
             reload_max_bytes: num(&get, "RELOAD_MAX_MB", 50, 1, 1024)? * MB,
+            public_key: serve::public_key(&get)?,
+            sharding: serve::sharding(&get)?,
         };
         if let Some(base) = &discord.api_base {
             let host = base

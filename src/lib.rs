@@ -16,6 +16,7 @@ pub mod fold;
 pub mod index;
 pub mod redact;
 pub mod retrieve;
+pub mod stats;
 pub mod store;
 
 pub use app::{AddError, App, EnrichTarget, EpisodeLookup, ExportError, ExportReport};

@@ -131,6 +131,7 @@ mod tests {
             usage: Usage::default(),
             model: None,
             note: None,
+            fell_back: false,
             cut: None,
             answer_id: None,
             latency_ms: 0,

@@ -96,6 +96,10 @@ pub struct Answer {
     /// Why an LLM answer fell back to excerpts, or why it is incomplete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The LLM failed and the answer is quoted excerpts instead (`note` says why); only
+    /// serialized when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fell_back: bool,
     /// `"token_limit"` or `"size_limit"` when the generated answer was cut off; `null` otherwise.
     pub cut: Option<Cut>,
     /// Id of the answer's record (for feedback). The row is written in the background:
@@ -201,6 +205,7 @@ impl Answerer {
             },
             model: None,
             note: None,
+            fell_back: false,
             cut: None,
             answer_id: None,
             latency_ms: 0,
@@ -231,6 +236,7 @@ impl Answerer {
                     ));
                     (answer.answer, answer.quotes) =
                         quote(store, question, &prompt.hits, &found).await?;
+                    answer.fell_back = true;
                 }
             }
         } else {
@@ -344,6 +350,15 @@ fn source_of(h: &Hit) -> Source {
 /// Queue the answer for the log and return its id (for feedback buttons). The row is written in
 /// the background, so an import holding the write lock never delays the answer; a failure to
 /// log never costs the user the answer.
+/// The episodes `a` cites, as recorded for /stats: `[{"url", "title", "moments"}]`.
+fn cited_json(a: &Answer) -> String {
+    let episodes: Vec<serde_json::Value> = cited::by_episode(a)
+        .iter()
+        .map(|e| serde_json::json!({"url": e.url, "title": e.title, "moments": e.moments.len()}))
+        .collect();
+    serde_json::Value::from(episodes).to_string()
+}
+
 async fn record(store: &Store, question: &str, episode: Option<&str>, a: &Answer) -> Option<i64> {
     let rec = AnswerRecord {
         question: question.to_string(),
@@ -358,6 +373,9 @@ async fn record(store: &Store, question: &str, episode: Option<&str>, a: &Answer
         prompt_tokens: a.usage.prompt_tokens,
         completion_tokens: a.usage.completion_tokens,
         latency_ms: a.latency_ms as i64,
+        fell_back: a.fell_back,
+        note: a.note.clone(),
+        cited_json: cited_json(a),
     };
     match store.queue_answer(rec).await {
         Ok(id) => Some(id),

@@ -4,16 +4,11 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{checks, render, respond, Context, Error};
+use super::{call::Call, checks, render, respond, Context, Error};
 use crate::{dataset::EpisodeMeta, AddError};
 
 /// Add or update one episode from a caption or transcript file (moderators only)
-#[poise::command(
-    slash_command,
-    guild_only,
-    default_member_permissions = "MANAGE_GUILD",
-    check = "checks::moderator_check"
-)]
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn add(
     ctx: Context<'_>,
     #[description = "Captions or transcript: .vtt (e.g. YouTube's), .srt, .txt or .md"]
@@ -28,7 +23,24 @@ pub async fn add(
     #[max_length = 10]
     date: Option<String>,
 ) -> Result<(), Error> {
-    let data = ctx.data();
+    match Call::gateway(ctx) {
+        Some(call) => run(&call, file, url, title, date).await,
+        None => Ok(()),
+    }
+}
+
+/// What the command does, whichever transport delivered it.
+pub(super) async fn run(
+    call: &Call<'_>,
+    file: serenity::Attachment,
+    url: String,
+    title: String,
+    date: Option<String>,
+) -> Result<(), Error> {
+    if !checks::moderator(call).await? {
+        return Ok(());
+    }
+    let data = call.data;
     let _busy = data.in_flight.token();
     let app = &data.app;
     let meta = EpisodeMeta {
@@ -39,7 +51,7 @@ pub async fn add(
     };
     if let Err((field, message)) = app.check_episode_meta(&meta) {
         let text = format!("Option `{}`: {message}. Nothing was added.", field.option());
-        ctx.send(render::ephemeral(&render::truncate(
+        call.send(render::ephemeral(&render::truncate(
             &text,
             render::CONTENT_MAX,
         )))
@@ -48,11 +60,11 @@ pub async fn add(
     }
     let max = app.discord().reload_max_bytes;
     if let Err(message) = checks::episode_attachment(&file.filename, u64::from(file.size), max) {
-        ctx.send(render::ephemeral(&message)).await?;
+        call.send(render::ephemeral(&message)).await?;
         return Ok(());
     }
-    respond::defer(ctx, true).await?;
-    tracing::info!(user_id = %ctx.author().id, file = %file.filename, url = %meta.url, "add requested");
+    respond::defer(call, true).await?;
+    tracing::info!(user_id = %call.author().id, file = %file.filename, url = %meta.url, "add requested");
     let result = match file.download().await {
         Ok(bytes) if bytes.len() as u64 > max => Err(checks::too_big(&file.filename, max)),
         Ok(bytes) => app
@@ -74,7 +86,7 @@ pub async fn add(
         }
         Err(message) => render::add_failed(&message),
     };
-    respond::finish(ctx, &message).await;
+    respond::finish(call, &message).await;
     Ok(())
 }
 

@@ -2,7 +2,10 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{lookup, render, respond, Context, Data, Error};
+use super::{
+    call::{Call, Responder},
+    lookup, render, respond, Context, Data, Error,
+};
 
 /// Ask a question about the Gradient Dissent podcast; the answer cites episodes with ≈timestamps
 #[poise::command(slash_command)]
@@ -18,10 +21,23 @@ pub async fn ask(
         bool,
     >,
 ) -> Result<(), Error> {
-    let data = ctx.data();
+    match Call::gateway(ctx) {
+        Some(call) => run(&call, question, episode, private).await,
+        None => Ok(()),
+    }
+}
+
+/// What /ask does, whichever transport delivered it.
+pub(super) async fn run(
+    call: &Call<'_>,
+    question: String,
+    episode: Option<String>,
+    private: Option<bool>,
+) -> Result<(), Error> {
+    let data = call.data;
     let _busy = data.in_flight.token();
-    if let Err(wait) = data.limiter.check(ctx.author().id.get()) {
-        ctx.send(render::ephemeral(&render::slow_down(wait)))
+    if let Err(wait) = data.limiter.check(call.author().id.get()) {
+        call.send(render::ephemeral(&render::slow_down(wait)))
             .await?;
         return Ok(());
     }
@@ -30,19 +46,16 @@ pub async fn ask(
         Some(query) => match lookup::resolve(&data.app, query).await? {
             Ok(row) => Some(row.episode_id),
             Err(message) => {
-                ctx.send(render::ephemeral(&message)).await?;
+                call.send(render::ephemeral(&message)).await?;
                 return Ok(());
             }
         },
     };
-    respond::defer(ctx, private.unwrap_or(false)).await?;
-    let poise::Context::Application(actx) = ctx else {
-        return Ok(()); // slash-only command
-    };
-    let http = &data.stream_http(&ctx.serenity_context().http);
+    respond::defer(call, private.unwrap_or(false)).await?;
+    let http = &data.stream_http(call.reply.http);
     respond::answer_into(
         http,
-        &actx.interaction.token,
+        call.reply.token,
         &data.app,
         &question,
         episode_id.as_deref(),
@@ -55,7 +68,7 @@ pub async fn ask(
 /// queued (written in the background, after the answer's own record), so the acknowledgement
 /// never waits for the database's write lock and keeps within Discord's 3 s.
 pub(super) async fn on_feedback(
-    ctx: &serenity::Context,
+    reply: &Responder<'_>,
     data: &Data,
     c: &serenity::ComponentInteraction,
 ) {
@@ -78,5 +91,10 @@ pub(super) async fn on_feedback(
             }
         }
     };
-    respond::component(ctx, c, render::component_ephemeral(&message)).await;
+    respond::component(
+        reply,
+        &c.data.custom_id,
+        render::component_ephemeral(&message),
+    )
+    .await;
 }

@@ -4,7 +4,7 @@
 use poise::serenity_prelude as serenity;
 use serenity::{Permissions, RoleId};
 
-use super::{render, Context, Error};
+use super::{call::Call, render, Error};
 
 /// Manage Server (or Administrator) permission, or one of the configured moderator roles.
 pub fn is_moderator(
@@ -18,22 +18,32 @@ pub fn is_moderator(
     by_permission || roles.iter().any(|r| moderator_role_ids.contains(&r.get()))
 }
 
-/// poise check for moderator commands: refuses ephemerally and logs the attempt.
-pub async fn moderator_check(ctx: Context<'_>) -> Result<bool, Error> {
-    let allowed_roles = &ctx.data().app.discord().moderator_role_ids;
+/// What a moderator command is refused with outside a server (poise's `guild_only` says the same
+/// in gateway mode, before the command runs).
+pub const GUILD_ONLY: &str = "That command is for server moderators, inside a server.";
+
+/// The moderator commands' first step, in both transports: refuses ephemerally and logs the attempt.
+/// Checked in the command rather than as a poise check so that HTTP mode runs it too.
+pub(super) async fn moderator(call: &Call<'_>) -> Result<bool, Error> {
+    if call.interaction.guild_id.is_none() {
+        call.send(render::ephemeral(GUILD_ONLY)).await?;
+        return Ok(false);
+    }
+    let allowed_roles = &call.data.app.discord().moderator_role_ids;
     // Interactions carry the member with its computed permissions: no cache or HTTP needed.
-    let allowed = ctx
-        .author_member()
-        .await
+    let allowed = call
+        .interaction
+        .member
+        .as_deref()
         .is_some_and(|m| is_moderator(m.permissions, &m.roles, allowed_roles));
     if !allowed {
         tracing::warn!(
-            user_id = %ctx.author().id,
-            guild_id = ?ctx.guild_id().map(|g| g.get()),
-            command = %ctx.command().qualified_name,
+            user_id = %call.author().id,
+            guild_id = ?call.interaction.guild_id.map(|g| g.get()),
+            command = %call.interaction.data.name,
             "refused a moderator-only command"
         );
-        ctx.send(render::ephemeral(
+        call.send(render::ephemeral(
             "Only moderators can do that: it needs the Manage Server permission or a moderator role.",
         ))
         .await?;

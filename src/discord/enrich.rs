@@ -4,19 +4,14 @@
 
 use tokio::sync::watch;
 
-use super::{checks, lookup, render, respond, Context, Error};
+use super::{call::Call, checks, lookup, render, respond, Context, Error};
 use crate::{
     enrich::{EnrichError, EnrichReport, Outcome, Progress},
     EnrichTarget,
 };
 
 /// Write an episode's summary and questions with the LLM (moderators only)
-#[poise::command(
-    slash_command,
-    guild_only,
-    default_member_permissions = "MANAGE_GUILD",
-    check = "checks::moderator_check"
-)]
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn enrich(
     ctx: Context<'_>,
     #[description = "Episode title, guest name, video id or URL"]
@@ -25,27 +20,39 @@ pub async fn enrich(
     episode: String,
     #[description = "Replace the summary and questions it already has"] force: Option<bool>,
 ) -> Result<(), Error> {
-    let data = ctx.data();
+    match Call::gateway(ctx) {
+        Some(call) => run(&call, episode, force).await,
+        None => Ok(()),
+    }
+}
+
+/// What the command does, whichever transport delivered it.
+pub(super) async fn run(
+    call: &Call<'_>,
+    episode: String,
+    force: Option<bool>,
+) -> Result<(), Error> {
+    if !checks::moderator(call).await? {
+        return Ok(());
+    }
+    let data = call.data;
     let _busy = data.in_flight.token();
     let app = &data.app;
     if !app.llm_configured() {
         let message = "No LLM is configured: the bot needs OPENAI_API_KEY to enrich episodes.";
-        ctx.send(render::ephemeral(message)).await?;
+        call.send(render::ephemeral(message)).await?;
         return Ok(());
     }
     let row = match lookup::resolve(app, &episode).await? {
         Ok(row) => row,
         Err(message) => {
-            ctx.send(render::ephemeral(&message)).await?;
+            call.send(render::ephemeral(&message)).await?;
             return Ok(());
         }
     };
-    let poise::Context::Application(actx) = ctx else {
-        return Ok(());
-    };
-    respond::defer(ctx, true).await?;
+    respond::defer(call, true).await?;
     let force = force.unwrap_or(false);
-    tracing::info!(user_id = %ctx.author().id, episode = %row.episode_id, force, "enrichment requested");
+    tracing::info!(user_id = %call.author().id, episode = %row.episode_id, force, "enrichment requested");
     let title = render::truncate(&row.title, 150);
     let (status, shown) = watch::channel(format!("⏳ Enriching “{title}”…"));
     let on_progress = move |p: Progress| {
@@ -55,8 +62,8 @@ pub async fn enrich(
         query: row.episode_id.clone(),
         force,
     };
-    let http = data.stream_http(&ctx.serenity_context().http);
-    let token = &actx.interaction.token;
+    let http = data.stream_http(call.reply.http);
+    let token = call.reply.token;
     let run = app.enrich(&target, false, &on_progress);
     let result = respond::with_status(&http, token, shown, run).await;
     let message = match result {

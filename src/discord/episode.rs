@@ -2,7 +2,10 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{lookup, render, respond, Context, Data, Error};
+use super::{
+    call::{Call, Responder},
+    lookup, render, respond, Context, Data, Error,
+};
 
 /// Show an episode: summary, date, duration and suggested questions to ask
 #[poise::command(slash_command)]
@@ -13,19 +16,27 @@ pub async fn episode(
     #[max_length = 200]
     query: String,
 ) -> Result<(), Error> {
-    let data = ctx.data();
+    match Call::gateway(ctx) {
+        Some(call) => run(&call, query).await,
+        None => Ok(()),
+    }
+}
+
+/// What /episode does, whichever transport delivered it.
+pub(super) async fn run(call: &Call<'_>, query: String) -> Result<(), Error> {
+    let data = call.data;
     let _busy = data.in_flight.token();
     let detail = match lookup::resolve(&data.app, &query).await? {
         Ok(row) => data.app.episode(&row.episode_id).await?,
         Err(message) => {
-            ctx.send(render::ephemeral(&message)).await?;
+            call.send(render::ephemeral(&message)).await?;
             return Ok(());
         }
     };
     match detail {
-        Some(d) => ctx.send(render::episode_reply(&d)).await?,
+        Some(d) => call.send(render::episode_reply(&d)).await?,
         None => {
-            ctx.send(render::ephemeral(&render::no_episode(&query, &[])))
+            call.send(render::ephemeral(&render::no_episode(&query, &[])))
                 .await?
         }
     };
@@ -34,21 +45,26 @@ pub async fn episode(
 
 /// A suggested question picked under /episode: the /ask flow for that episode, as a new message.
 pub(super) async fn on_question_pick(
-    ctx: &serenity::Context,
+    reply: &Responder<'_>,
     data: &Data,
     c: &serenity::ComponentInteraction,
 ) {
     let (episode_id, question) = match picked_question(data, c).await {
         Ok(picked) => picked,
         Err(message) => {
-            respond::component(ctx, c, render::component_ephemeral(&message)).await;
+            respond::component(
+                reply,
+                &c.data.custom_id,
+                render::component_ephemeral(&message),
+            )
+            .await;
             return;
         }
     };
-    if !respond::component(ctx, c, render::component_defer()).await {
+    if !respond::component(reply, &c.data.custom_id, render::component_defer()).await {
         return;
     }
-    let http = data.stream_http(&ctx.http);
+    let http = data.stream_http(reply.http);
     respond::answer_into(&http, &c.token, &data.app, &question, Some(&episode_id)).await;
 }
 

@@ -14,7 +14,15 @@ pub async fn autocomplete_episode(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let rows = match ctx.data().app.suggest_episodes(partial, 25).await {
+    episode_choices(&ctx.data().app, partial).await
+}
+
+/// What `autocomplete_episode` answers, in both transports.
+pub(super) async fn episode_choices(
+    app: &App,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let rows = match app.suggest_episodes(partial, 25).await {
         Ok(rows) => rows,
         Err(e) => {
             tracing::warn!(error = %e, "episode autocomplete failed");

@@ -1,12 +1,13 @@
 //! The Discord front end: the only module that knows Discord. It translates between interactions and
 //! `App`; all answering, lookup and import logic lives in the core.
 //!
-//! Commands: /ask, /episode, /reload, /enrich, /add (one file each, importing only the shared modules, never each
+//! Commands: /ask, /episode, /reload, /enrich, /add, /stats (one file each, importing only the shared modules, never each
 //! other); replying to an interaction in `respond`, shared episode lookups in `lookup`, pure payload
 //! rendering in `render`.
 
 mod add;
 mod ask;
+mod call;
 mod checks;
 mod enrich;
 mod episode;
@@ -16,7 +17,10 @@ mod lookup;
 mod reload;
 pub mod render;
 mod respond;
+mod shards;
 mod sources;
+mod stats;
+mod webhook;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -26,6 +30,7 @@ use tokio_util::task::TaskTracker;
 pub use checks::is_moderator;
 pub use limits::AskLimiter;
 pub use reload::check_attachment;
+pub use webhook::serve_http;
 
 use crate::App;
 
@@ -73,6 +78,12 @@ pub enum ServeError {
     Gateway(#[source] serenity::Error),
     #[error(transparent)]
     Rest(#[from] http::SetupError),
+    #[error("DISCORD_PUBLIC_KEY is not set; `serve --http` verifies every interaction with it: copy the PUBLIC KEY from the application's General Information page")]
+    MissingPublicKey,
+    #[error("the HTTP interactions server failed")]
+    Listen(#[source] std::io::Error),
+    #[error("the gateway shards cannot be started: {0}")]
+    Shards(String),
 }
 
 /// Run the bot until `shutdown` resolves (or the gateway connection fails for good).
@@ -109,12 +120,12 @@ pub async fn serve(
         ),
     }
     let shards = client.shard_manager.clone();
-    tracing::info!("connecting to the Discord gateway");
+    let sharding = app.discord().sharding;
     let result = {
-        let running = client.start();
+        let running = shards::start(&mut client, sharding);
         tokio::pin!(running, shutdown);
         tokio::select! {
-            ended = &mut running => ended.map_err(ServeError::Gateway),
+            ended = &mut running => ended,
             () = &mut shutdown => {
                 tracing::info!("shutting down: closing the gateway connection");
                 shards.shutdown_all().await;
@@ -141,15 +152,22 @@ pub async fn serve(
     result
 }
 
+/// Every slash command, as poise declares them (registration; gateway dispatch; the options and
+/// autocompletes HTTP mode reads).
+fn commands() -> Vec<poise::Command<Data, Error>> {
+    vec![
+        ask::ask(),
+        episode::episode(),
+        reload::reload(),
+        enrich::enrich(),
+        add::add(),
+        stats::stats(),
+    ]
+}
+
 fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error> {
     let options = poise::FrameworkOptions {
-        commands: vec![
-            ask::ask(),
-            episode::episode(),
-            reload::reload(),
-            enrich::enrich(),
-            add::add(),
-        ],
+        commands: commands(),
         on_error: |error| Box::pin(on_error(error)),
         event_handler: |fw, event| Box::pin(on_event(fw, event)),
         allowed_mentions: Some(render::no_mentions()),
@@ -162,22 +180,30 @@ fn framework(data: Data, guild_id: Option<u64>) -> poise::Framework<Data, Error>
         .setup(move |ctx, ready, fw| {
             Box::pin(async move {
                 tracing::info!(bot = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-                let commands = &fw.options().commands;
                 // Through serenity's rate limiter (registration has a small daily budget).
                 let http = data.stream_http(&ctx.http);
-                let registered = match guild_id.filter(|g| *g != 0).map(serenity::GuildId::new) {
-                    Some(guild) => poise::builtins::register_in_guild(&http, commands, guild).await,
-                    None => poise::builtins::register_globally(&http, commands).await,
-                };
-                match registered {
-                    Ok(()) => tracing::info!(guild_id, "slash commands registered"),
-                    // Keep serving: commands registered earlier still work.
-                    Err(e) => tracing::error!(error = %e, "could not register slash commands"),
-                }
+                register(&http, &fw.options().commands, guild_id).await;
                 Ok(data)
             })
         })
         .build()
+}
+
+/// Register the slash commands in `guild_id`, or globally; failures are logged (commands
+/// registered earlier keep working).
+async fn register(
+    http: &serenity::Http,
+    commands: &[poise::Command<Data, Error>],
+    guild_id: Option<u64>,
+) {
+    let registered = match guild_id.filter(|g| *g != 0).map(serenity::GuildId::new) {
+        Some(guild) => poise::builtins::register_in_guild(http, commands, guild).await,
+        None => poise::builtins::register_globally(http, commands).await,
+    };
+    match registered {
+        Ok(()) => tracing::info!(guild_id, "slash commands registered"),
+        Err(e) => tracing::error!(error = %e, "could not register slash commands"),
+    }
 }
 
 /// Buttons and select menus (slash commands go through poise's own dispatch).
@@ -191,19 +217,31 @@ async fn on_event(
     else {
         return Ok(());
     };
-    let data = fw.user_data;
+    let sent = std::sync::atomic::AtomicBool::new(false);
+    let reply = call::Responder::new(
+        &fw.serenity_context.http,
+        c.id,
+        &c.token,
+        &call::CALLBACK,
+        &sent,
+    );
+    component(fw.user_data, c, &reply).await;
+    Ok(())
+}
+
+/// A button or menu, whichever transport delivered it; a panic is logged.
+async fn component(data: &Data, c: &serenity::ComponentInteraction, reply: &call::Responder<'_>) {
     let _busy = data.in_flight.token();
-    let ctx = fw.serenity_context;
     let handled = std::panic::AssertUnwindSafe(async {
         // Only ids this version makes are routed; anything else (an older version's, garbage) is
         // told it expired rather than left to fail.
         let id = &c.data.custom_id;
         if render::parse_feedback_id(id).is_some() {
-            ask::on_feedback(ctx, data, c).await;
+            ask::on_feedback(reply, data, c).await;
         } else if render::parse_question_pick_id(id).is_some() {
-            episode::on_question_pick(ctx, data, c).await;
+            episode::on_question_pick(reply, data, c).await;
         } else {
-            expired_component(ctx, c).await;
+            expired_component(reply, c).await;
         }
     });
     if let Err(panic) = futures::FutureExt::catch_unwind(handled).await {
@@ -212,7 +250,6 @@ async fn on_event(
             "component handler panicked"
         );
     }
-    Ok(())
 }
 
 /// What a button or menu the bot no longer knows gets (an older version's, or garbage), instead of
@@ -220,10 +257,21 @@ async fn on_event(
 pub const EXPIRED_COMPONENT: &str =
     "This button or menu has expired (the bot has changed since it was posted). Run the command again.";
 
-async fn expired_component(ctx: &serenity::Context, c: &serenity::ComponentInteraction) {
-    tracing::debug!(custom_id = %c.data.custom_id, "unknown component: answering that it expired");
-    respond::component(ctx, c, render::component_ephemeral(EXPIRED_COMPONENT)).await;
+async fn expired_component(reply: &call::Responder<'_>, c: &serenity::ComponentInteraction) {
+    let id = &c.data.custom_id;
+    tracing::debug!(custom_id = %id, "unknown component: answering that it expired");
+    respond::component(reply, id, render::component_ephemeral(EXPIRED_COMPONENT)).await;
 }
+
+/// `respond::failure` for poise's error paths (gateway mode).
+async fn fail(ctx: Context<'_>, message: &str) {
+    if let Some(call) = call::Call::gateway(ctx) {
+        respond::failure(&call, message).await;
+    }
+}
+
+/// What a command whose options could not be read gets.
+const BAD_OPTIONS: &str = "I could not read those options; please check them and try again.";
 
 /// Every framework error ends here: a short message for the user, details in the log.
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
@@ -233,19 +281,15 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::EventHandler { error, .. } => tracing::error!(%error, "event handler failed"),
         E::Command { error, ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, %error, "command failed");
-            respond::failure(ctx, render::GENERIC_ERROR).await;
+            fail(ctx, render::GENERIC_ERROR).await;
         }
         E::CommandPanic { payload, ctx, .. } => {
             tracing::error!(command = %ctx.command().qualified_name, panic = ?payload, "command panicked");
-            respond::failure(ctx, render::GENERIC_ERROR).await;
+            fail(ctx, render::GENERIC_ERROR).await;
         }
         E::ArgumentParse { error, ctx, .. } => {
             tracing::warn!(command = %ctx.command().qualified_name, %error, "bad command arguments");
-            respond::failure(
-                ctx,
-                "I could not read those options; please check them and try again.",
-            )
-            .await;
+            fail(ctx, BAD_OPTIONS).await;
         }
         // The check already told the user why.
         E::CommandCheckFailed { error: None, .. } => {}
@@ -255,14 +299,10 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             ..
         } => {
             tracing::error!(%error, "permission check failed");
-            respond::failure(ctx, render::GENERIC_ERROR).await;
+            fail(ctx, render::GENERIC_ERROR).await;
         }
         E::MissingUserPermissions { ctx, .. } | E::GuildOnly { ctx, .. } => {
-            respond::failure(
-                ctx,
-                "That command is for server moderators, inside a server.",
-            )
-            .await;
+            fail(ctx, checks::GUILD_ONLY).await;
         }
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {

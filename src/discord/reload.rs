@@ -3,34 +3,40 @@
 use indicatif::ProgressBar;
 use poise::serenity_prelude as serenity;
 
-use super::{checks, render, respond, Context, Error};
+use super::{call::Call, checks, render, respond, Context, Error};
 use crate::store::ReloadError;
 
 const ALLOWED_EXTENSIONS: [&str; 3] = [".csv", ".csv.gz", ".txt"];
 
 /// Replace the stored dataset (moderators only)
-#[poise::command(
-    slash_command,
-    guild_only,
-    default_member_permissions = "MANAGE_GUILD",
-    check = "checks::moderator_check"
-)]
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn reload(
     ctx: Context<'_>,
     #[description = "A dataset file (.csv, .csv.gz or .txt); without it the configured DATASET_PATH is re-read"]
     file: Option<serenity::Attachment>,
 ) -> Result<(), Error> {
-    let data = ctx.data();
+    match Call::gateway(ctx) {
+        Some(call) => run(&call, file).await,
+        None => Ok(()),
+    }
+}
+
+/// What the command does, whichever transport delivered it.
+pub(super) async fn run(call: &Call<'_>, file: Option<serenity::Attachment>) -> Result<(), Error> {
+    if !checks::moderator(call).await? {
+        return Ok(());
+    }
+    let data = call.data;
     let _busy = data.in_flight.token();
     let max = data.app.discord().reload_max_bytes;
     if let Some(f) = &file {
         if let Err(message) = check_attachment(&f.filename, u64::from(f.size), max) {
-            ctx.send(render::ephemeral(&message)).await?;
+            call.send(render::ephemeral(&message)).await?;
             return Ok(());
         }
     }
-    respond::defer(ctx, true).await?;
-    tracing::info!(user_id = %ctx.author().id, file = ?file.as_ref().map(|f| &f.filename), "reload requested");
+    respond::defer(call, true).await?;
+    tracing::info!(user_id = %call.author().id, file = ?file.as_ref().map(|f| &f.filename), "reload requested");
     let app = &data.app;
     let result = match &file {
         None => app
@@ -59,7 +65,7 @@ pub async fn reload(
         }
         Err(message) => render::reload_failed(&message),
     };
-    respond::finish(ctx, &message).await;
+    respond::finish(call, &message).await;
     Ok(())
 }
 

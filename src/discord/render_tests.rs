@@ -26,6 +26,7 @@ fn answer(text: &str, sources: Vec<Source>) -> Answer {
         usage: Usage::default(),
         model: Some("gpt-4o-mini".into()),
         note: None,
+        fell_back: false,
         cut: None,
         answer_id: Some(42),
         latency_ms: 5,

@@ -9,7 +9,6 @@
 use std::{
     future::Future,
     panic::AssertUnwindSafe,
-    sync::atomic::Ordering,
     time::{Duration, Instant},
 };
 
@@ -20,7 +19,10 @@ use tokio::{
     time::MissedTickBehavior,
 };
 
-use super::{render, Context, Error};
+use super::{
+    call::{Call, Responder},
+    render, Error,
+};
 use crate::{answer::AnswerError, App};
 
 /// Discord allows about one edit per second per message.
@@ -93,38 +95,41 @@ fn transient(e: &serenity::Error) -> bool {
     }
 }
 
-/// Answer a button or menu (`response` is its first and only callback); failures are logged.
+/// An interaction's first response through Discord's callback endpoint, under the
+/// acknowledgement's retry policy.
+pub(super) async fn callback(
+    http: &serenity::Http,
+    id: serenity::InteractionId,
+    token: &str,
+    response: serenity::CreateInteractionResponse,
+) -> serenity::Result<()> {
+    use serenity::Builder;
+    retry("acknowledge an interaction", ACKNOWLEDGE, || {
+        response.clone().execute(http, (id, token))
+    })
+    .await
+}
+
+/// Answer a button or menu (`response` is its first and only response); failures are logged.
 /// Returns whether it was acknowledged.
 pub(super) async fn component(
-    ctx: &serenity::Context,
-    c: &serenity::ComponentInteraction,
+    reply: &Responder<'_>,
+    custom_id: &str,
     response: serenity::CreateInteractionResponse,
 ) -> bool {
-    let sent = retry("acknowledge a component", ACKNOWLEDGE, || {
-        c.create_response(&ctx.http, response.clone())
-    })
-    .await;
+    let sent = reply.initial(response).await;
     if let Err(e) = &sent {
-        tracing::warn!(error = %e, custom_id = %c.data.custom_id, "could not answer a button or menu");
+        tracing::warn!(error = %e, custom_id, "could not answer a button or menu");
     }
     sent.is_ok()
 }
 
 /// poise's `defer`/`defer_ephemeral`, under the acknowledgement's retry policy.
-pub(super) async fn defer(ctx: Context<'_>, ephemeral: bool) -> Result<(), Error> {
-    let poise::Context::Application(actx) = ctx else {
-        return Ok(());
-    };
-    if actx.has_sent_initial_response.load(Ordering::SeqCst) {
+pub(super) async fn defer(call: &Call<'_>, ephemeral: bool) -> Result<(), Error> {
+    if call.reply.has_responded() {
         return Ok(());
     }
-    let response = render::defer(ephemeral);
-    retry("defer a command", ACKNOWLEDGE, || {
-        actx.interaction
-            .create_response(ctx.http(), response.clone())
-    })
-    .await?;
-    actx.has_sent_initial_response.store(true, Ordering::SeqCst);
+    call.reply.initial(render::defer(ephemeral)).await?;
     Ok(())
 }
 
@@ -143,23 +148,35 @@ pub(super) async fn final_edit(
     }
 }
 
-/// Replace a deferred slash command's response with `text`.
-pub(super) async fn finish(ctx: Context<'_>, text: &str) {
-    if let poise::Context::Application(actx) = ctx {
-        let http = &ctx.serenity_context().http;
-        final_edit(http, &actx.interaction.token, &render::text_edit(text)).await;
+/// `final_edit` for an edit that uploads files (`EditInteractionResponse::new_attachment`): sent as
+/// multipart/form-data, the files as `files[n]` parts.
+pub(super) async fn final_edit_upload(
+    http: &serenity::Http,
+    token: &str,
+    edit: &serenity::EditInteractionResponse,
+) {
+    use serenity::Builder;
+    let edited = retry("edit the deferred response with files", FINAL_EDIT, || {
+        edit.clone().execute(http, token)
+    })
+    .await;
+    if let Err(e) = edited {
+        tracing::warn!(error = %e, "could not edit the deferred response");
     }
 }
 
+/// Replace a deferred slash command's response with `text`.
+pub(super) async fn finish(call: &Call<'_>, text: &str) {
+    final_edit(call.reply.http, call.reply.token, &render::text_edit(text)).await;
+}
+
 /// Tell the user something failed: edit the deferred response if there is one, else reply ephemerally.
-pub(super) async fn failure(ctx: Context<'_>, message: &str) {
-    if let poise::Context::Application(actx) = ctx {
-        if actx.has_sent_initial_response.load(Ordering::SeqCst) {
-            finish(ctx, message).await;
-            return;
-        }
+pub(super) async fn failure(call: &Call<'_>, message: &str) {
+    if call.reply.has_responded() {
+        finish(call, message).await;
+        return;
     }
-    if let Err(e) = ctx.send(render::ephemeral(message)).await {
+    if let Err(e) = call.send(render::ephemeral(message)).await {
         tracing::warn!(error = %e, "could not send an error message");
     }
 }

@@ -140,9 +140,8 @@ impl Store {
         source_hash: &str,
         written: bool,
     ) -> Result<(), StoreError> {
-        let gone =
-            db!(&self.pool, |c| {
-                sqlx::query(
+        let gone = db!(&self.pool, |c| {
+            sqlx::query(
             "DELETE FROM enrich_chunks WHERE url = $1 AND (source_hash <> $2 OR ($3 AND written))",
         )
         .bind(url)
@@ -151,7 +150,7 @@ impl Store {
         .execute(c)
         .await
         .map(super::affected)
-            })?;
+        })?;
         if gone > 0 {
             tracing::info!(url, gone, "discarded stored chunk results");
         }

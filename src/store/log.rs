@@ -22,6 +22,12 @@ pub struct AnswerRecord {
     pub prompt_tokens: Option<i64>,
     pub completion_tokens: Option<i64>,
     pub latency_ms: i64,
+    /// The LLM failed and the answer is quoted excerpts instead (migration 0006).
+    pub fell_back: bool,
+    /// The note shown with the answer (why it fell back, that it was cut off).
+    pub note: Option<String>,
+    /// The episodes the answer cites: a JSON list of `{"url", "title", "moments"}`.
+    pub cited_json: String,
 }
 
 impl Store {
@@ -80,8 +86,8 @@ pub(super) async fn insert_answer(
 ) -> Result<(), sqlx::Error> {
     db!(pool, |c, d| {
         sqlx::query(&format!(
-        "INSERT INTO answers (id, at, question, episode_filter, mode, confident, answer, sources_json, prompt_tokens, completion_tokens, latency_ms)
-         VALUES ($1, {}, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO answers (id, at, question, episode_filter, mode, confident, answer, sources_json, prompt_tokens, completion_tokens, latency_ms, fell_back, note, cited_json)
+         VALUES ($1, {}, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         d.time_ago("$2")
     ))
     .bind(id)
@@ -95,6 +101,9 @@ pub(super) async fn insert_answer(
     .bind(r.prompt_tokens)
     .bind(r.completion_tokens)
     .bind(r.latency_ms)
+    .bind(r.fell_back)
+    .bind(&r.note)
+    .bind(&r.cited_json)
     .execute(c)
     .await.map(super::affected)
     })?;

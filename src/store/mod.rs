@@ -13,6 +13,7 @@ mod migrate;
 mod recorder;
 mod reload;
 mod search;
+mod stats;
 #[doc(hidden)]
 pub mod testing;
 mod text;
@@ -37,6 +38,7 @@ pub use index::{IndexMeta, StoredTerm};
 pub use log::AnswerRecord;
 pub use reload::{ReloadError, ReloadReport};
 pub use search::{EpisodeHit, PassageText};
+pub use stats::{CitedEpisode, DayCount, LogStats, MAX_NOT_COVERED_ROWS};
 pub use text::{match_expr, Fields};
 pub use tokenizer::FTS5_TOKENIZE;
 

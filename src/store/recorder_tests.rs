@@ -27,6 +27,9 @@ fn record(question: &str) -> AnswerRecord {
         prompt_tokens: None,
         completion_tokens: None,
         latency_ms: 3,
+        fell_back: false,
+        note: None,
+        cited_json: "[]".into(),
     }
 }
 

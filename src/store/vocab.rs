@@ -38,16 +38,15 @@ impl Store {
     pub async fn term_extends(tx: &mut Tx, prefix: &str, extra: usize) -> Result<bool, StoreError> {
         // Terms compare bytewise on both backends (Postgres: `COLLATE "C"`).
         let upper = format!("{prefix}\u{10FFFF}");
-        let longer: Vec<String> =
-            db!(tx, |c| {
-                sqlx::query_scalar(
+        let longer: Vec<String> = db!(tx, |c| {
+            sqlx::query_scalar(
             "SELECT term FROM postings WHERE term > $1 AND term < $2 ORDER BY length(term) LIMIT 1",
         )
         .bind(prefix)
         .bind(upper)
         .fetch_all(c)
         .await
-            })?;
+        })?;
         Ok(longer
             .first()
             .is_some_and(|t| t.chars().count() <= prefix.chars().count() + extra))

@@ -2,10 +2,12 @@
 //! (`tests/support/`). One test target; the concerns live in its modules:
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
 //! - `fake_strict`: the fake refuses what Discord refuses (bodies, callback types, expired tokens)
-//!   and rate-limits like Discord;
-//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `enrich`, `add`: gdbot's
+//!   and rate-limits like Discord; `fake_uploads`: it takes files as Discord does (multipart);
+//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `enrich`, `add`, `stats`: gdbot's
 //!   Discord front door (`gdbot::discord::serve`) end to end,
-//!   driven through the harness in `bot`.
+//!   driven through the harness in `bot`;
+//! - `http_mode`: `gdbot::discord::serve_http` (interactions as signed HTTP POSTs), through the
+//!   harness in `http_bot`; `shards`: gateway processes splitting the shards.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -16,10 +18,15 @@ mod components;
 mod enrich;
 mod fake_proof;
 mod fake_strict;
+mod fake_uploads;
 mod guards;
+mod http_bot;
+mod http_mode;
 mod ratelimits;
 mod resilience;
 mod scenarios;
+mod shards;
+mod stats;
 mod suggested;
 mod writes;
 

@@ -224,7 +224,11 @@ async fn one_call_per_chunk_plus_one_and_questions_stored_with_their_chunk_span(
     .await;
     assert_eq!(hits, 1);
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM enrich_chunks WHERE written = TRUE").await as usize,
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM enrich_chunks WHERE written = TRUE"
+        )
+        .await as usize,
         n,
         "kept, marked written"
     );

@@ -19,3 +19,5 @@ mod llm_logs;
 mod open;
 mod quality;
 mod record;
+mod serve_cli;
+mod stats;

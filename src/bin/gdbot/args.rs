@@ -61,7 +61,10 @@ pub enum Command {
     /// Write missing summaries and questions with the LLM (map-reduce over ~1,000-token chunks; resumable)
     Enrich(EnrichArgs),
     /// Run the Discord bot (/ask, /episode, /reload, /enrich) until Ctrl-C or SIGTERM
-    Serve,
+    Serve(ServeArgs),
+    /// What was asked in the last N days: questions per day, answers by kind, votes, the most
+    /// cited episodes and the questions the archive did not cover
+    Stats(StatsArgs),
     /// Measure retrieval quality against a gold file (see shared/eval/README.md)
     Eval(EvalArgs),
     /// Measure import, search, answer and memory figures on a corpus CSV (see README "Performance")
@@ -138,6 +141,14 @@ pub struct EnrichArgs {
 }
 
 #[derive(Args)]
+pub struct ServeArgs {
+    /// Take interactions as signed HTTP POSTs on ADDR (e.g. 0.0.0.0:8080; path /interactions)
+    /// instead of a gateway connection; needs DISCORD_PUBLIC_KEY
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+}
+
+#[derive(Args)]
 pub struct EpisodeArgs {
     pub query: String,
 }
@@ -169,6 +180,17 @@ pub struct AskArgs {
     /// Print the answer as it is generated (the default when stdout is a terminal)
     #[arg(long, conflicts_with = "json")]
     pub stream: bool,
+}
+
+#[derive(Args)]
+pub struct StatsArgs {
+    /// Days to cover, today included (UTC days)
+    #[arg(long, default_value_t = gdbot::stats::DEFAULT_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(gdbot::stats::MAX_DAYS)))]
+    pub days: u32,
+    /// Also write the chart of questions per day to FILE (PNG)
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -262,6 +284,18 @@ mod tests {
             &["enrich", "--all", "--force"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn stats_days_default_to_30_and_stay_within_a_year() {
+        let cli = parse(&["stats", "--png", "out.png", "--json"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Stats(a) if a.days == 30 && a.png.is_some() && cli.json)
+        );
+        assert!(parse(&["stats", "--days", "365"]).is_ok());
+        for days in ["0", "366", "-1", "x"] {
+            assert!(parse(&["stats", "--days", days]).is_err(), "{days}");
         }
     }
 

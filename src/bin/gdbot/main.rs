@@ -7,6 +7,7 @@ mod bench;
 mod enrich;
 mod out;
 mod print;
+mod stats;
 mod stream_print;
 
 use std::{
@@ -20,7 +21,7 @@ use anyhow::{Context, Result};
 
 use args::{
     AddArgs, AskArgs, BenchArgs, Cli, Command, EpisodeArgs, EvalArgs, ExportArgs, ImportArgs,
-    SearchArgs,
+    SearchArgs, ServeArgs,
 };
 use gdbot::{
     config::Config,
@@ -76,7 +77,8 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Command::Search(a) => with_dataset(config, |app| cmd_search(app, a, json)).await,
         Command::Ask(a) => with_dataset(config, |app| cmd_ask(app, a, json)).await,
         Command::Enrich(a) => enrich::cmd_enrich(config, a, json).await,
-        Command::Serve => cmd_serve(config).await,
+        Command::Serve(a) => cmd_serve(config, a).await,
+        Command::Stats(a) => with_app(config, |app| stats::cmd_stats(app, a, json)).await,
         Command::Eval(a) => with_dataset(config, |app| cmd_eval(app, a, json)).await,
         Command::Bench(a) => cmd_bench(a, json).await,
         Command::BenchIdle => cmd_bench_idle().await,
@@ -278,13 +280,26 @@ async fn cmd_ask(app: App, a: AskArgs, json: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn cmd_serve(config: Config) -> Result<ExitCode> {
+async fn cmd_serve(config: Config, a: ServeArgs) -> Result<ExitCode> {
+    // Before opening anything or touching the network.
     if config.discord.token.is_none() {
-        // Before opening anything or touching the network.
         return Err(discord::ServeError::MissingToken.into());
     }
+    let Some(addr) = a.http else {
+        return with_dataset(config, |app| async move {
+            discord::serve(app, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        })
+        .await;
+    };
+    if config.discord.public_key.is_none() {
+        return Err(discord::ServeError::MissingPublicKey.into());
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("--http {addr}: cannot listen there"))?;
     with_dataset(config, |app| async move {
-        discord::serve(app, shutdown_signal()).await?;
+        discord::serve_http(app, listener, shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
     .await

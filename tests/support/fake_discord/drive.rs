@@ -95,6 +95,12 @@ impl FakeDiscord {
 
     /// Send INTERACTION_CREATE (queued until a session is ready).
     pub fn dispatch(&self, i: &Interaction) {
+        self.record_dispatch(i);
+        self.dispatch_event("INTERACTION_CREATE", i.payload.clone());
+    }
+
+    /// Remember `i` as sent now: its callback and token are accepted from here on.
+    pub(crate) fn record_dispatch(&self, i: &Interaction) {
         {
             let mut s = self.shared.lock();
             s.token_to_interaction.insert(i.token.clone(), i.id.clone());
@@ -111,7 +117,6 @@ impl FakeDiscord {
                 },
             );
         }
-        self.dispatch_event("INTERACTION_CREATE", i.payload.clone());
     }
 
     /// Send any dispatch event (queued until a session is ready).

@@ -69,6 +69,7 @@ async fn connection(mut ws: Ws, cfg: GatewayCfg) {
             kind: None,
             resume_outcome: None,
         });
+        s.senders.insert(id, tx.clone());
         s.live = Some((id, tx));
         s.live_ready = false;
         id
@@ -170,6 +171,7 @@ async fn identify(ws: &mut Ws, cfg: &GatewayCfg, id: u64, d: &Value) -> bool {
     {
         let mut s = cfg.shared.lock();
         s.identifies.push(d.clone());
+        s.connection_shards.insert(id, shard_of(d));
         if let Some(c) = s.connections.iter_mut().find(|c| c.id == id) {
             c.kind = Some("identify");
         }

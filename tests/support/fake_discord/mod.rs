@@ -8,7 +8,8 @@
 //! fake.dispatch(&i);
 //! let cb = fake.wait_for_callback(&i.id, Duration::from_secs(3)).await;
 //! ```
-//! Everything the bot sends is recorded (`requests`, `gateway_frames`, `callbacks_for`, `edits_for`);
+//! Everything the bot sends is recorded (`requests`, `gateway_frames`, `callbacks_for`, `edits_for`,
+//! files in `uploads_for`);
 //! faults are armed with `fail_next`, `close_gateway`, `drop_gateway_tcp`.
 //!
 //! Strict like Discord: bodies are checked against Discord's OpenAPI schemas (`schema`; refused
@@ -21,13 +22,16 @@
 mod body;
 mod drive;
 pub mod gateway;
+pub mod http_delivery;
 mod interactions;
 pub mod payloads;
 pub mod ratelimit;
 pub mod rest;
 mod schema;
+mod shards;
 pub mod state;
 mod tls;
+pub mod uploads;
 
 use std::{
     sync::Arc,

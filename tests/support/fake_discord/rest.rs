@@ -17,6 +17,7 @@ use super::{
     body::parse_body,
     interactions, payloads, ratelimit, schema,
     state::{Fault, Invalid, RecordedRequest, Shared},
+    uploads::{self, Upload},
 };
 
 #[derive(Clone)]
@@ -85,7 +86,8 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
     let bytes = to_bytes(req.into_body(), 64 * 1024 * 1024)
         .await
         .unwrap_or_default();
-    let (body, files) = parse_body(&headers, &bytes);
+    let (body, uploads) = parse_body(&headers, &bytes);
+    let files = uploads.iter().map(|u| u.part.clone()).collect();
     let path = strip_prefix(&full_path).to_string();
 
     let mut kept = HashMap::new();
@@ -126,9 +128,9 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         Some(Fault::Status(s)) => Reply::error(*s, 0, "injected fault"),
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(*d).await;
-            limited_route(&ctx, &method, &path, &headers, &body, at)
+            limited_route(&ctx, &method, &path, &headers, (&body, &uploads), at)
         }
-        None => limited_route(&ctx, &method, &path, &headers, &body, at),
+        None => limited_route(&ctx, &method, &path, &headers, (&body, &uploads), at),
     };
     ctx.shared.lock().requests[index].status = reply.status.as_u16();
     into_response(reply)
@@ -141,7 +143,7 @@ fn limited_route(
     method: &Method,
     path: &str,
     headers: &HeaderMap,
-    body: &Value,
+    body: (&Value, &[Upload]),
     at: Instant,
 ) -> Reply {
     let taken = {
@@ -218,7 +220,7 @@ fn route(
     method: &Method,
     path: &str,
     headers: &HeaderMap,
-    body: &Value,
+    (body, files): (&Value, &[Upload]),
     at: Instant,
 ) -> Reply {
     let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -238,10 +240,30 @@ fn route(
             return Reply::invalid_form_body(errors);
         }
     }
+    // Files and `attachments` (uploads.rs); the routes see the attachment objects.
+    let resolved = match uploads::resolve(ctx, path, body, files) {
+        Ok(resolved) => resolved,
+        Err(errors) => {
+            ctx.shared.lock().invalid.push(Invalid {
+                method: method.to_string(),
+                path: path.to_string(),
+                body: body.clone(),
+                errors: errors.clone(),
+            });
+            return Reply::invalid_form_body(errors);
+        }
+    };
+    let body = resolved.as_ref().unwrap_or(body);
     let app = payloads::APPLICATION_ID.to_string();
     match (method.as_str(), seg.as_slice()) {
         ("GET", ["gateway"]) => Reply::ok(json!({"url": ctx.ws_url})),
-        ("GET", ["gateway", "bot"]) => Reply::ok(payloads::gateway_bot(&ctx.ws_url)),
+        ("GET", ["gateway", "bot"]) => {
+            let mut gateway = payloads::gateway_bot(&ctx.ws_url);
+            if let Some(n) = ctx.shared.lock().recommended_shards {
+                gateway["shards"] = json!(n);
+            }
+            Reply::ok(gateway)
+        }
         ("GET", ["users", "@me"]) => Reply::ok(payloads::bot_user()),
         ("GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]) => {
             Reply::ok(payloads::application())

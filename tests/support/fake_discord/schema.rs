@@ -43,8 +43,9 @@ fn spec() -> &'static Spec {
     })
 }
 
-/// The spec types `default_member_permissions` of command *requests* as an integer, while
-/// Discord's documentation, its responses and every library (serenity included) use a string.
+/// Known quirks of the spec. It types `default_member_permissions` of command *requests* as an
+/// integer, while Discord's documentation, its responses and every library (serenity included)
+/// use a string.
 fn patch_quirks(components: &mut Value) {
     let Some(schemas) = components["schemas"].as_object_mut() else {
         return;
@@ -53,6 +54,16 @@ fn patch_quirks(components: &mut Value) {
         if let Some(p) = schema.pointer_mut("/properties/default_member_permissions") {
             p["type"] = json!(["integer", "string", "null"]);
         }
+    }
+    // An attachment's `id` is a snowflake string in the spec, but a new file's is the number of
+    // its `files[n]` part, written as an integer in Discord's own "Uploading Files" example
+    // (`"attachments": [{"id": 0, …}]`) and by serenity.
+    if let Some(id) = schemas
+        .get_mut("MessageAttachmentRequest")
+        .and_then(|s| s.pointer_mut("/properties/id"))
+    {
+        *id = json!({"anyOf": [{"$ref": "#/components/schemas/SnowflakeType"},
+                               {"type": "integer", "minimum": 0}]});
     }
 }
 

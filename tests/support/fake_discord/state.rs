@@ -14,7 +14,10 @@ use std::{
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::ratelimit::{RateLimits, Window};
+use super::{
+    ratelimit::{RateLimits, Window},
+    uploads::StoredUpload,
+};
 
 /// One HTTP request as the fake received it.
 #[derive(Debug, Clone)]
@@ -171,6 +174,8 @@ pub struct Inner {
     pub messages: HashMap<(String, String), Value>,
     pub faults: Vec<FaultRule>,
     pub attachments: HashMap<String, Vec<u8>>,
+    /// Files the bot uploaded (`uploads`), in arrival order.
+    pub uploads: Vec<StoredUpload>,
     /// The live connection (only one shard) and whether it finished IDENTIFY/RESUME.
     pub live: Option<(u64, UnboundedSender<GatewayCommand>)>,
     pub live_ready: bool,
@@ -188,6 +193,11 @@ pub struct Inner {
     pub clock: Duration,
     /// Bodies refused as invalid, in arrival order.
     pub invalid: Vec<Invalid>,
+    /// Sharding: what `GET /gateway/bot` recommends (`None`: 1), each connection's sender, and the
+    /// `[shard_id, num_shards]` each connection identified with.
+    pub recommended_shards: Option<u64>,
+    pub senders: HashMap<u64, UnboundedSender<GatewayCommand>>,
+    pub connection_shards: HashMap<u64, Value>,
 }
 
 pub(crate) struct Shared {
