@@ -220,6 +220,8 @@ async fn reload_reports_added_updated_removed_and_dry_run_changes_nothing() {
 }
 
 /// A reader hammering reads during reloads sees 3 or 2 episodes with a matching index, never a mix.
+/// The reader has a connection pool of its own (a second process, as far as the database can
+/// tell), and searches too; on Postgres too (the Postgres run).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_reader_sees_old_or_new_never_a_mix() {
     let dir = tempfile::tempdir().unwrap();
@@ -242,7 +244,9 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let last_seen = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let reader = {
-        let store = app.store_for_tests().clone();
+        let store = gdbot::store::Store::open(&app.config_for_tests().database_url)
+            .await
+            .unwrap();
         let done = done.clone();
         let last_seen = last_seen.clone();
         tokio::spawn(async move {
@@ -270,9 +274,17 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
                     consistent(eps, windows, indexed),
                     "mixed snapshot: {eps} episodes, {windows} windows, {indexed} indexed"
                 );
+                let found = gdbot::retrieve::search(&store, "diffusion models", &Default::default())
+                    .await
+                    .unwrap();
+                assert!(
+                    !found.hits.is_empty() && found.hits.iter().all(|h| !h.text.is_empty()),
+                    "a search during reloads finds passages with their text"
+                );
                 seen.insert(eps);
                 last_seen.store(eps, std::sync::atomic::Ordering::SeqCst);
             }
+            store.close().await;
             seen
         })
     };
