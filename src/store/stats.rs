@@ -132,9 +132,8 @@ impl Store {
                 DayCount::new(day, llm, quoted, fell_back, not_covered)
             })
             .collect();
-        let (up, down): (i64, i64) =
-            db!(&mut tx, |c| {
-                sqlx::query_as(
+        let (up, down): (i64, i64) = db!(&mut tx, |c| {
+            sqlx::query_as(
             "SELECT COUNT(CASE WHEN f.vote > 0 THEN 1 END), COUNT(CASE WHEN f.vote < 0 THEN 1 END)
              FROM feedback f JOIN answers a ON a.id = f.answer
              WHERE a.at >= $1 AND a.at < $2",
@@ -143,7 +142,7 @@ impl Store {
         .bind(&until)
         .fetch_one(c)
         .await
-            })?;
+        })?;
         let cited = cited_episodes(&mut tx, &first, &until, top).await?;
         let not_covered: Vec<(String, String)> = db!(&mut tx, |c| sqlx::query_as(&format!(
             "SELECT a.question, a.at FROM answers a

@@ -90,13 +90,17 @@ async fn text_answers(store: &Store, words: &[String]) -> Vec<String> {
     }
     out.push(format!(
         "{:?}",
-        Store::titles_matching(&mut tx, words, false, 40).await.unwrap()
+        Store::titles_matching(&mut tx, words, false, 40)
+            .await
+            .unwrap()
     ));
     if let [a, b, ..] = words {
         let pair = [a.clone(), b.clone()];
         out.push(format!(
             "{:?}",
-            Store::titles_matching(&mut tx, &pair, true, 40).await.unwrap()
+            Store::titles_matching(&mut tx, &pair, true, 40)
+                .await
+                .unwrap()
         ));
     }
     for w in words {

@@ -274,9 +274,10 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
                     consistent(eps, windows, indexed),
                     "mixed snapshot: {eps} episodes, {windows} windows, {indexed} indexed"
                 );
-                let found = gdbot::retrieve::search(&store, "diffusion models", &Default::default())
-                    .await
-                    .unwrap();
+                let found =
+                    gdbot::retrieve::search(&store, "diffusion models", &Default::default())
+                        .await
+                        .unwrap();
                 assert!(
                     !found.hits.is_empty() && found.hits.iter().all(|h| !h.text.is_empty()),
                     "a search during reloads finds passages with their text"

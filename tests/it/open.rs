@@ -206,3 +206,61 @@ async fn concurrent_processes_open_new_and_old_databases() {
         }
     }
 }
+
+/// A database written by main's binary before the migrations moved to `migrations/sqlite/`
+/// (tests/data/db/README.md) opens as it is: its recorded migrations match the embedded ones
+/// (nothing applied again), and its episodes, index and answers are there.
+#[tokio::test]
+async fn a_database_made_by_an_older_binary_opens_without_migrating_again() {
+    if db::on_postgres() {
+        return; // SQLite only; the SQLite run has it
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let gz = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/db/main-6b2cf61.db.gz"
+    );
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(gz).unwrap()),
+        &mut bytes,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("old.db"), bytes).unwrap();
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    let recorded = |url: String| async move {
+        let pool = SqlitePool::connect(&url).await.unwrap();
+        let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT version, description, checksum FROM _sqlx_migrations ORDER BY version",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows
+    };
+    let before = recorded(url.clone()).await;
+    assert_eq!(before.len(), 5, "0001–0004 and 0006");
+    let store = Store::open(&url).await.expect("opens");
+    assert_eq!(store.episode_count().await.unwrap(), 2);
+    let found = gdbot::retrieve::search(&store, "diffusion", &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(found.hits[0].episode_id, "OLDONE00001");
+    let answers: i64 = gdbot::db!(store.pool(), |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM answers"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(answers, 1);
+    store.close().await;
+    let after = recorded(url).await;
+    assert_eq!(after, before, "no migration ran again");
+    let embedded: Vec<(i64, Vec<u8>)> = sqlx::migrate!("./migrations/sqlite")
+        .iter()
+        .map(|m| (m.version, m.checksum.to_vec()))
+        .collect();
+    let stored: Vec<(i64, Vec<u8>)> = after.into_iter().map(|(v, _, c)| (v, c)).collect();
+    assert_eq!(stored, embedded, "the moved files are the same migrations");
+}
