@@ -24,7 +24,7 @@ pub struct ConfigError {
 /// `SecretString`s).
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// sqlx SQLite URL, e.g. `sqlite://gdbot.db`.
+    /// sqlx URL: SQLite (`sqlite://gdbot.db`) or Postgres (`postgres://user:pass@host/db`).
     pub database_url: String,
     pub dataset_path: PathBuf,
     /// Largest dataset text (after decompression) an import reads, per file.
@@ -80,7 +80,13 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        check_database_url(&database_url).map_err(|r| err("DATABASE_URL", &database_url, &r))?;
+        check_database_url(&database_url).map_err(|r| {
+            err(
+                "DATABASE_URL",
+                &crate::store::redacted_url(&database_url),
+                &r,
+            )
+        })?;
         let llm = llm::from_lookup(&get)?;
         let enrich = enrich::from_lookup(&get)?;
         let discord = DiscordConfig {
@@ -123,11 +129,18 @@ impl Config {
     }
 }
 
-/// A SQLite URL naming a database file. No file name (`sqlite:`, `sqlite://`) or an in-memory
-/// database would give a temporary database that is gone at exit, or per connection.
+/// A Postgres URL sqlx reads (without TLS, which is not built), or a SQLite URL naming a database
+/// file: no file name (`sqlite:`, `sqlite://`) or an in-memory database would give a temporary
+/// database that is gone at exit, or per connection.
 fn check_database_url(url: &str) -> Result<(), String> {
+    if crate::store::Dialect::of_url(url) == crate::store::Dialect::Postgres {
+        return check_postgres_url(url);
+    }
     let Some(rest) = url.strip_prefix("sqlite:") else {
-        return Err("only sqlite: URLs are supported (e.g. sqlite://gdbot.db)".into());
+        return Err(
+            "only sqlite: and postgres:// URLs are supported (e.g. sqlite://gdbot.db, postgres://gdbot@db/gdbot)"
+                .into(),
+        );
     };
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let (file, params) = rest.split_once('?').unwrap_or((rest, ""));
@@ -144,6 +157,24 @@ fn check_database_url(url: &str) -> Result<(), String> {
     sqlx::sqlite::SqliteConnectOptions::from_str(url)
         .map(|_| ())
         .map_err(|e| format!("not a valid SQLite URL: {e}"))
+}
+
+fn check_postgres_url(url: &str) -> Result<(), String> {
+    sqlx::postgres::PgConnectOptions::from_str(url)
+        .map_err(|e| format!("not a valid Postgres URL: {e}"))?;
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let tls = query.split('&').any(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        matches!(k, "sslmode" | "ssl-mode")
+            && matches!(
+                v.to_ascii_lowercase().as_str(),
+                "require" | "verify-ca" | "verify-full"
+            )
+    });
+    if tls {
+        return Err("asks for TLS, which this build of gdbot does not include; reach Postgres over a private network or a local TLS proxy (sslmode=disable or prefer)".into());
+    }
+    Ok(())
 }
 
 /// A `RUST_LOG` that tracing accepts whole (its own lenient reading would drop a bad directive
@@ -316,7 +347,7 @@ mod tests {
         assert_eq!(e.var, "OPENAI_BASE_URL");
         let e = cfg(&[("MODERATOR_ROLE_IDS", "12, abc")]).unwrap_err();
         assert!(e.to_string().contains("`abc`"), "{e}");
-        let e = cfg(&[("DATABASE_URL", "postgres://x")]).unwrap_err();
+        let e = cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
         assert_eq!(e.var, "DATABASE_URL");
     }
 
@@ -388,9 +419,23 @@ mod tests {
             "sqlite://gdbot.db",
             "sqlite:gdbot.db",
             "sqlite:///tmp/x.db?mode=rwc",
+            "postgres://gdbot:pw@db:5432/gdbot",
+            "postgresql://db/gdbot?sslmode=disable",
         ] {
             let c = cfg(&[("DATABASE_URL", url)]).unwrap();
             assert_eq!(c.database_url, url);
+        }
+    }
+
+    #[test]
+    fn postgres_urls_are_checked_without_showing_the_password() {
+        for url in [
+            "postgres://gdbot:hunter22@db/gdbot?sslmode=require",
+            "postgres://gdbot:hunter22@db:notaport/gdbot",
+        ] {
+            let e = cfg(&[("DATABASE_URL", url)]).unwrap_err();
+            assert_eq!(e.var, "DATABASE_URL", "{url}");
+            assert!(!e.to_string().contains("hunter22"), "{e}");
         }
     }
 

@@ -7,8 +7,8 @@
 //! 1. `index::rank` scores every 120-word window (two adjacent 60-word blocks, see `index`) with
 //!    exact BM25 and keeps the best `Tuning::pool`.
 //! 2. `fuse` adds episode evidence to each window's score: its episode's best windows, and the
-//!    episode's FTS5 BM25 over title, summary and generated questions (`Store::search_episodes`,
-//!    queried with the content words, each quoted by `fts_query`).
+//!    episode's BM25 over title, summary and generated questions (`Store::search_episodes`,
+//!    queried with the content words, each quoted by `store::match_expr`).
 //! 3. The best non-overlapping windows become `Hit`s: text sliced from the transcript, ≈time and
 //!    link (`cite`). `coverage` is the rarity-weighted share of the question's terms found in the
 //!    best three; `answer` turns the question away below `answer::MIN_COVERAGE`.
@@ -124,9 +124,9 @@ async fn search_once(
     may_repair: bool,
 ) -> Result<Option<SearchResult>, RetrieveError> {
     let words = content_words(question);
-    let Some(expr) = fts_query(&words) else {
+    if words.is_empty() {
         return Ok(Some(SearchResult::default()));
-    };
+    }
     let t = options.tuning;
     let terms = index::index_terms(&words);
     let mut tx = store.begin_read().await?;
@@ -193,7 +193,7 @@ async fn search_once(
         None => HashMap::new(),
     };
     let episode_hits = if episode.is_none() {
-        Store::search_episodes(&mut tx, &expr, options.use_questions, t.columns, 50).await?
+        Store::search_episodes(&mut tx, &words, options.use_questions, t.columns, 50).await?
     } else {
         Vec::new()
     };

@@ -18,12 +18,10 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqliteConnection;
-
 use super::{content_words, fuse::Tuning};
 use crate::{
     index::{self, EpisodeSpan, TermQuery, WindowHit},
-    store::{IndexMeta, Store, StoreError},
+    store::{IndexMeta, Store, StoreError, Tx},
 };
 
 /// The turn a follow-up continues, as retrieval uses it.
@@ -67,7 +65,7 @@ pub(super) fn query_text<'a>(question: &'a str, context: Option<&'a TurnContext>
 /// of its windows (`with_bonus`): `term_weight` × its previous-question windows relative to the
 /// best episode's, plus `prior_weight` × its share of the previous answer's citations.
 pub(super) async fn episode_bonus(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     meta: &IndexMeta,
     c: &TurnContext,
     own_terms: &[String],

@@ -13,7 +13,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{Store, StoreError};
+use super::{affected, ago, Pool, Store, StoreError, Tx};
+use crate::db;
 
 /// Answers remembered in memory (a few KB each). The writer's queue holds at most 4,096 jobs and
 /// works on one more, so an answer still waiting to be written is always among the latest 5,000.
@@ -138,16 +139,17 @@ impl Store {
         if let Some(found) = self.recent.get(answer_id) {
             return Ok(Some(found));
         }
-        let row: Option<AnswerRow> = sqlx::query_as(
+        let row: Option<AnswerRow> = db!(&self.pool, |c, d| sqlx::query_as(&format!(
             "SELECT a.question, a.answer, a.sources_json,
-                    MAX(0.0, (julianday('now') - julianday(a.at)) * 86400.0) AS age_s,
+                    {} AS age_s,
                     t.conversation, t.position
              FROM answers a LEFT JOIN turns t ON t.answer_id = a.id
-             WHERE a.id = ?",
-        )
+             WHERE a.id = $1",
+            d.seconds_since("a.at")
+        ))
         .bind(answer_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(c)
+        .await)?;
         Ok(row.map(|r| PriorTurn {
             answer_id,
             question: r.question,
@@ -155,6 +157,7 @@ impl Store {
             sources: source_urls(&r.sources_json),
             conversation: r.conversation.unwrap_or(answer_id),
             position: r.position.unwrap_or(0),
+            // (Clock skew between writers can make a fresh answer look a little in the future.)
             age: Duration::from_secs_f64(r.age_s.max(0.0)),
         }))
     }
@@ -175,7 +178,7 @@ impl Store {
 impl Store {
     /// Episode row ids by URL, for the URLs stored (within a search's read transaction).
     pub async fn episode_keys_by_url(
-        conn: &mut sqlx::SqliteConnection,
+        tx: &mut Tx,
         urls: &[String],
     ) -> Result<HashMap<String, i64>, StoreError> {
         let mut keys = HashMap::new();
@@ -183,10 +186,12 @@ impl Store {
             if keys.contains_key(url) {
                 continue;
             }
-            let key: Option<i64> = sqlx::query_scalar("SELECT id FROM episodes WHERE url = ?")
-                .bind(url)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let key: Option<i64> = db!(&mut *tx, |c| sqlx::query_scalar(
+                "SELECT id FROM episodes WHERE url = $1"
+            )
+            .bind(url)
+            .fetch_optional(c)
+            .await)?;
             if let Some(key) = key {
                 keys.insert(url.clone(), key);
             }
@@ -210,79 +215,84 @@ fn source_urls(sources_json: &str) -> Vec<String> {
     }
 }
 
-/// RFC 3339 time `ago_s` seconds before now, computed by SQLite (as `log.rs` writes times).
-const AT: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)";
-
-/// SQLite time modifier for "`secs` seconds ago".
-fn ago(secs: f64) -> String {
-    format!("-{secs:.3} seconds")
-}
-
 /// Write a turn (and its conversation, and its parent's turn when that was the first question)
 /// in one transaction. The answers it names are written before it by the same writer.
 pub(super) async fn insert_turn(
-    pool: &sqlx::SqlitePool,
+    pool: &Pool,
     t: &TurnRecord,
     ago_s: f64,
 ) -> Result<(), sqlx::Error> {
     let conversation = t.parent.conversation;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query(
+    // SQLite: take the write lock at once (no upgrade to fail half-way). Postgres: READ
+    // COMMITTED; the statements below hold under concurrent turns of one conversation.
+    let mut tx = match pool {
+        Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        Pool::Postgres(p, t) => Tx::Postgres(p.begin().await?, t.clone()),
+    };
+    db!(&mut tx, |c| sqlx::query(
         "INSERT INTO conversations (id, started_at, last_at, turns)
-         SELECT id, at, at, 1 FROM answers WHERE id = ? ON CONFLICT(id) DO NOTHING",
+         SELECT id, at, at, 1 FROM answers WHERE id = $1 ON CONFLICT(id) DO NOTHING",
     )
     .bind(conversation)
-    .execute(&mut *tx)
-    .await?;
+    .execute(c)
+    .await
+    .map(affected))?;
     if t.parent.position == 0 {
-        let added = sqlx::query(
+        let added = db!(&mut tx, |c| {
+            sqlx::query(
             "INSERT INTO turns (answer_id, conversation, parent, position, at)
-             SELECT id, ?, NULL, 0, at FROM answers WHERE id = ? ON CONFLICT(answer_id) DO NOTHING",
+             SELECT id, $1, NULL, 0, at FROM answers WHERE id = $2 ON CONFLICT(answer_id) DO NOTHING",
         )
         .bind(conversation)
         .bind(t.parent.answer_id)
-        .execute(&mut *tx)
-        .await?;
-        if added.rows_affected() > 0 {
+        .execute(c)
+        .await
+        .map(affected)
+        })?;
+        if added > 0 {
             insert_sources(&mut tx, t.parent.answer_id, &t.parent.sources).await?;
         }
     }
-    sqlx::query(&format!(
-        "INSERT INTO turns (answer_id, conversation, parent, position, at) VALUES (?, ?, ?, ?, {AT})"
+    db!(&mut tx, |c, d| {
+        sqlx::query(&format!(
+        "INSERT INTO turns (answer_id, conversation, parent, position, at) VALUES ($1, $2, $3, $4, {})",
+        d.time_ago("$5")
     ))
     .bind(t.answer_id)
     .bind(conversation)
     .bind(t.parent.answer_id)
     .bind(t.parent.position + 1)
     .bind(ago(ago_s))
-    .execute(&mut *tx)
-    .await?;
+    .execute(c)
+    .await
+    .map(affected)
+    })?;
     insert_sources(&mut tx, t.answer_id, &t.sources).await?;
-    sqlx::query(&format!(
-        "UPDATE conversations SET last_at = {AT},
-             turns = (SELECT COUNT(*) FROM turns WHERE conversation = ?)
-         WHERE id = ?"
+    db!(&mut tx, |c, d| sqlx::query(&format!(
+        "UPDATE conversations SET last_at = {},
+             turns = (SELECT COUNT(*) FROM turns WHERE conversation = $2)
+         WHERE id = $2",
+        d.time_ago("$1")
     ))
     .bind(ago(ago_s))
     .bind(conversation)
-    .bind(conversation)
-    .execute(&mut *tx)
-    .await?;
+    .execute(c)
+    .await
+    .map(affected))?;
     tx.commit().await
 }
 
-async fn insert_sources(
-    tx: &mut sqlx::SqliteConnection,
-    answer_id: i64,
-    urls: &[String],
-) -> Result<(), sqlx::Error> {
+async fn insert_sources(tx: &mut Tx, answer_id: i64, urls: &[String]) -> Result<(), sqlx::Error> {
     for (i, url) in urls.iter().enumerate() {
-        sqlx::query("INSERT INTO turn_sources (answer_id, rank, episode_url) VALUES (?, ?, ?)")
-            .bind(answer_id)
-            .bind(i as i64 + 1)
-            .bind(url)
-            .execute(&mut *tx)
-            .await?;
+        db!(&mut *tx, |c| sqlx::query(
+            "INSERT INTO turn_sources (answer_id, rank, episode_url) VALUES ($1, $2, $3)"
+        )
+        .bind(answer_id)
+        .bind(i as i64 + 1)
+        .bind(url)
+        .execute(c)
+        .await
+        .map(affected))?;
     }
     Ok(())
 }

@@ -139,14 +139,18 @@ async fn an_expired_conversation_is_answered_as_a_new_question_with_a_note() {
     )
     .await;
     // An answer recorded 31 minutes ago (by this bot before a restart, say).
-    sqlx::query(
+    gdbot::db!(bot.app.store_for_tests().pool(), |c, d| sqlx::query(&format!(
         "INSERT INTO answers (id, at, question, episode_filter, mode, confident, answer, sources_json, latency_ms)
-         VALUES (777, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-31 minutes'), ?, NULL, 'llm', 1, 'Masks work [1].', ?, 5)",
-    )
+         VALUES (777, {}, $2, NULL, 'llm', $3, 'Masks work [1].', $4, 5)",
+        d.time_ago("$1")
+    ))
+    .bind("-31 minutes")
     .bind("Why did Jeremy Howard start advocating for masks?")
+    .bind(true)
     .bind(json!([{"url": format!("https://www.youtube.com/watch?v={JEREMY}")}]).to_string())
-    .execute(bot.app.store_for_tests().pool())
+    .execute(c)
     .await
+    .map(gdbot::store::affected))
     .expect("an old answer");
     let actor = Actor::member(62);
     let old = bot.fake.message(json!({"content": "an old answer"}));

@@ -89,10 +89,12 @@ impl HttpBot {
     pub(crate) async fn answers_logged(&self) -> i64 {
         // Answers are written in the background: the message can be final before its row is.
         self.app.store_for_tests().flush_log().await;
-        sqlx::query_scalar("SELECT COUNT(*) FROM answers")
-            .fetch_one(self.app.store_for_tests().pool())
-            .await
-            .expect("count answers")
+        gdbot::db!(self.app.store_for_tests().pool(), |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM answers"
+        )
+        .fetch_one(c)
+        .await)
+        .expect("count answers")
     }
 
     /// Ask the bot to stop; returns the serving task, which ends once in-flight work is drained.

@@ -9,7 +9,8 @@
 //!   Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`;
 //! - `http_mode`: `gdbot::discord::serve_http` (interactions as signed HTTP POSTs), through the
-//!   harness in `http_bot`; `shards`: gateway processes splitting the shards.
+//!   harness in `http_bot`; `shards`: gateway processes splitting the shards; `load` (ignored):
+//!   `serve --http` replicas on one database under 1,000 /ask.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -26,6 +27,7 @@ mod followup;
 mod guards;
 mod http_bot;
 mod http_mode;
+mod load;
 mod ratelimits;
 mod resilience;
 mod scenarios;

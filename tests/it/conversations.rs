@@ -12,7 +12,7 @@ use crate::{
     answer::{llm_app, says},
     support::{
         app_with_dataset, config,
-        db::{wait_json, WriteLock},
+        db::{wait_json, Sql, WriteLock},
         fake_openai::FakeOpenAi,
     },
 };
@@ -24,12 +24,20 @@ const JEREMY: &str = "https://www.youtube.com/watch?v=HhGOGuJY1Wk";
 
 /// The conversation of `id` as stored: `{"turns": n, "rows": [{answer_id, parent, position,
 /// sources: [url…]}…]}` (`Null` until written).
-const CONVERSATION_SQL: &str = "SELECT json_object('turns', c.turns, 'rows', (
+const CONVERSATION_SQL: Sql = Sql {
+    sqlite: "SELECT json_object('turns', c.turns, 'rows', (
        SELECT json_group_array(json_object('answer_id', t.answer_id, 'parent', t.parent,
               'position', t.position, 'sources', (SELECT json_group_array(episode_url)
                   FROM (SELECT episode_url FROM turn_sources s WHERE s.answer_id = t.answer_id ORDER BY rank))))
        FROM (SELECT * FROM turns WHERE conversation = c.id ORDER BY position) t))
-     FROM conversations c WHERE c.id = ?";
+     FROM conversations c WHERE c.id = $1",
+    postgres: "SELECT CAST(json_build_object('turns', c.turns, 'rows', (
+       SELECT COALESCE(json_agg(json_build_object('answer_id', t.answer_id, 'parent', t.parent,
+              'position', t.position, 'sources', (SELECT COALESCE(json_agg(s.episode_url ORDER BY s.rank), '[]')
+                  FROM turn_sources s WHERE s.answer_id = t.answer_id)) ORDER BY t.position), '[]')
+       FROM turns t WHERE t.conversation = c.id)) AS TEXT)
+     FROM conversations c WHERE c.id = $1",
+};
 
 async fn conversation(app: &App, id: i64, turns: i64) -> Value {
     wait_json(
@@ -117,11 +125,13 @@ async fn a_follow_up_to_an_answer_still_queued_is_a_continuation() {
     let second = app.ask_follow_up(id, FOLLOW_UP, None).await.unwrap();
     assert_eq!(second.follows.as_ref().map(|f| f.answer_id), Some(id));
     assert_eq!(top_url(&second), JEREMY);
-    let row: Option<i64> = sqlx::query_scalar("SELECT id FROM answers WHERE id = ?")
-        .bind(id)
-        .fetch_optional(app.store_for_tests().pool())
-        .await
-        .unwrap();
+    let row: Option<i64> = gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_scalar(
+        "SELECT id FROM answers WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+    .unwrap();
     assert_eq!(row, None, "the first answer is still queued");
     lock.release().await;
     let stored = conversation(&app, id, 2).await;
@@ -155,15 +165,17 @@ async fn a_conversation_continues_from_the_database() {
 /// Set the recorded time of answer `id` to `minutes` ago.
 async fn age(app: &App, id: i64, minutes: i64) {
     app.store_for_tests().flush_log().await;
-    let done = sqlx::query(
-        "UPDATE answers SET at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) WHERE id = ?",
-    )
+    let done = gdbot::db!(app.store_for_tests().pool(), |c, d| sqlx::query(&format!(
+        "UPDATE answers SET at = {} WHERE id = $2",
+        d.time_ago("$1")
+    ))
     .bind(format!("-{minutes} minutes"))
     .bind(id)
-    .execute(app.store_for_tests().pool())
+    .execute(c)
     .await
+    .map(gdbot::store::affected))
     .unwrap();
-    assert_eq!(done.rows_affected(), 1);
+    assert_eq!(done, 1);
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod add;
 mod add_captions;
 mod answer;
 mod archive;
+mod backends;
 mod cli;
 mod conversations;
 mod enrich;
