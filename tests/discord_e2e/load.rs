@@ -204,17 +204,43 @@ async fn run(what: &str, replicas: usize, database_url: String) {
     }
     let delivered = t0.elapsed();
     let tokens: Vec<String> = interactions.iter().map(|(i, _)| i.token.clone()).collect();
-    fake.wait_until("every answer final", Duration::from_secs(900), |s| {
-        tokens
-            .iter()
-            .all(|t| {
-                s.messages
-                    .get(&(t.clone(), "@original".to_string()))
-                    .is_some_and(is_final_answer)
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let missing: Vec<String> = fake
+            .wait_until("a snapshot", Duration::ZERO, |s| {
+                Some(
+                    tokens
+                        .iter()
+                        .filter(|t| {
+                            !s.messages
+                                .get(&((*t).clone(), "@original".to_string()))
+                                .is_some_and(is_final_answer)
+                        })
+                        .map(|t| {
+                            let calls: Vec<String> = s
+                                .requests
+                                .iter()
+                                .filter(|r| r.path.contains(t.as_str()))
+                                .map(|r| format!("{} {} -> {}", r.method, r.path, r.status))
+                                .collect();
+                            let shown = s.messages.get(&(t.clone(), "@original".to_string()));
+                            format!("{t}: {calls:?}; @original: {shown:?}")
+                        })
+                        .collect(),
+                )
             })
-            .then_some(())
-    })
-    .await;
+            .await;
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} answers not final after 120 s (they take ~2 s):\n{}",
+            missing.len(),
+            missing.join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let wall = t0.elapsed();
     drop(started); // SIGTERM: each writes what it still has queued, then exits
     let recorded = db::scalar_at(&database_url, "SELECT COUNT(*) FROM answers")
@@ -228,8 +254,28 @@ async fn run(what: &str, replicas: usize, database_url: String) {
         invalid.first()
     );
     assert_eq!(recorded as usize, n, "every answer recorded");
+    // Every covered question is the LLM's answer (none fell back to quotes): one call each.
+    let llm_answers = db::scalar_at(
+        &database_url,
+        "SELECT COUNT(*) FROM answers WHERE mode = 'llm'",
+    )
+    .await
+    .unwrap_or(0);
+    let not_covered = db::scalar_at(
+        &database_url,
+        "SELECT COUNT(*) FROM answers WHERE NOT confident",
+    )
+    .await
+    .unwrap_or(0);
+    let llm_calls = llm.requests().len();
+    assert_eq!(
+        (llm_answers + not_covered) as usize,
+        n,
+        "answers by the LLM or not covered"
+    );
+    assert_eq!(llm_calls, llm_answers as usize, "one LLM call per answer");
     eprintln!(
-        "load, {what}: {n} /ask ({in_flight} in flight, 500 ms LLM, {}): deferred p50 {:?} p99 {:?} max {:?}; all delivered after {:.1} s; all answers final after {:.1} s ({:.1}/s); {recorded} recorded",
+        "load, {what}: {n} /ask ({in_flight} in flight, 500 ms LLM, {}): deferred p50 {:?} p99 {:?} max {:?}; all delivered after {:.1} s; all answers final after {:.1} s ({:.1}/s); {recorded} recorded: {llm_answers} by the LLM, {not_covered} not covered",
         if bin.contains("release") { "release build" } else { "debug build" },
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
