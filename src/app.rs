@@ -5,6 +5,7 @@
 mod add;
 mod enrich;
 mod export;
+mod followup;
 mod import;
 mod stats;
 
@@ -125,9 +126,12 @@ impl App {
         episode: Option<&str>,
         partial: Option<&tokio::sync::mpsc::UnboundedSender<String>>,
     ) -> Result<Answer, AnswerError> {
-        self.answerer
-            .answer(&self.store, question, episode, partial)
-            .await
+        let answer = self
+            .answerer
+            .answer(&self.store, question, episode, None, partial)
+            .await?;
+        self.remember(question, &answer);
+        Ok(answer)
     }
 
     /// A 👍 (`vote` > 0) or 👎 on a recorded answer, queued (see `Store::queue_feedback`).

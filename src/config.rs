@@ -24,7 +24,7 @@ pub struct ConfigError {
 /// `SecretString`s).
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// sqlx SQLite URL, e.g. `sqlite://gdbot.db`.
+    /// sqlx URL: SQLite (`sqlite://gdbot.db`) or Postgres (`postgres://user:pass@host/db`).
     pub database_url: String,
     pub dataset_path: PathBuf,
     /// Largest dataset text (after decompression) an import reads, per file.
@@ -34,6 +34,8 @@ pub struct Config {
     pub enrich: EnrichConfig,
     /// Prompt context budget in (estimated) tokens.
     pub context_tokens: usize,
+    /// How long an answer can be followed up as a continuation (`CONVERSATION_TTL_MINUTES`).
+    pub conversation_ttl: std::time::Duration,
     pub discord: DiscordConfig,
     /// `RUST_LOG`: the tracing filter (validated; `main` installs it).
     pub log_filter: String,
@@ -78,7 +80,13 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        check_database_url(&database_url).map_err(|r| err("DATABASE_URL", &database_url, &r))?;
+        check_database_url(&database_url).map_err(|r| {
+            err(
+                "DATABASE_URL",
+                &crate::store::redacted_url(&database_url),
+                &r,
+            )
+        })?;
         let llm = llm::from_lookup(&get)?;
         let enrich = enrich::from_lookup(&get)?;
         let discord = DiscordConfig {
@@ -112,17 +120,27 @@ impl Config {
             llm,
             enrich,
             context_tokens: num(&get, "CONTEXT_TOKENS", 1200, 100, 100_000)? as usize,
+            conversation_ttl: std::time::Duration::from_secs(
+                60 * num(&get, "CONVERSATION_TTL_MINUTES", 60, 1, 10_080)?,
+            ),
             discord,
             log_filter: log_filter(&get)?,
         })
     }
 }
 
-/// A SQLite URL naming a database file. No file name (`sqlite:`, `sqlite://`) or an in-memory
-/// database would give a temporary database that is gone at exit, or per connection.
+/// A Postgres URL sqlx reads (without TLS, which is not built), or a SQLite URL naming a database
+/// file: no file name (`sqlite:`, `sqlite://`) or an in-memory database would give a temporary
+/// database that is gone at exit, or per connection.
 fn check_database_url(url: &str) -> Result<(), String> {
+    if crate::store::Dialect::of_url(url) == crate::store::Dialect::Postgres {
+        return check_postgres_url(url);
+    }
     let Some(rest) = url.strip_prefix("sqlite:") else {
-        return Err("only sqlite: URLs are supported (e.g. sqlite://gdbot.db)".into());
+        return Err(
+            "only sqlite: and postgres:// URLs are supported (e.g. sqlite://gdbot.db, postgres://gdbot@db/gdbot)"
+                .into(),
+        );
     };
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let (file, params) = rest.split_once('?').unwrap_or((rest, ""));
@@ -139,6 +157,24 @@ fn check_database_url(url: &str) -> Result<(), String> {
     sqlx::sqlite::SqliteConnectOptions::from_str(url)
         .map(|_| ())
         .map_err(|e| format!("not a valid SQLite URL: {e}"))
+}
+
+fn check_postgres_url(url: &str) -> Result<(), String> {
+    sqlx::postgres::PgConnectOptions::from_str(url)
+        .map_err(|e| format!("not a valid Postgres URL: {e}"))?;
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let tls = query.split('&').any(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        matches!(k, "sslmode" | "ssl-mode")
+            && matches!(
+                v.to_ascii_lowercase().as_str(),
+                "require" | "verify-ca" | "verify-full"
+            )
+    });
+    if tls {
+        return Err("asks for TLS, which this build of gdbot does not include; reach Postgres over a private network or a local TLS proxy (sslmode=disable or prefer)".into());
+    }
+    Ok(())
 }
 
 /// A `RUST_LOG` that tracing accepts whole (its own lenient reading would drop a bad directive
@@ -262,6 +298,7 @@ mod tests {
         assert_eq!(c.import_max_bytes, 256 * 1024 * 1024);
         assert!(c.llm.is_none());
         assert_eq!(c.context_tokens, 1200);
+        assert_eq!(c.conversation_ttl.as_secs(), 3600);
         assert_eq!(c.log_filter, "warn,gdbot=info");
         let d = &c.discord;
         assert!(d.token.is_none());
@@ -310,7 +347,7 @@ mod tests {
         assert_eq!(e.var, "OPENAI_BASE_URL");
         let e = cfg(&[("MODERATOR_ROLE_IDS", "12, abc")]).unwrap_err();
         assert!(e.to_string().contains("`abc`"), "{e}");
-        let e = cfg(&[("DATABASE_URL", "postgres://x")]).unwrap_err();
+        let e = cfg(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
         assert_eq!(e.var, "DATABASE_URL");
     }
 
@@ -338,6 +375,17 @@ mod tests {
         let c = cfg(&[("DISCORD_TOKEN", "Bot MTA.x-y_z")]).unwrap();
         let token = c.discord.token.as_ref().map(|t| t.expose_secret().as_str());
         assert_eq!(token, Some("Bot MTA.x-y_z"));
+    }
+
+    #[test]
+    fn the_conversation_lifetime_is_validated() {
+        for bad in ["0", "10081", "an hour", "-5", "1.5"] {
+            let e = cfg(&[("CONVERSATION_TTL_MINUTES", bad)]).unwrap_err();
+            assert_eq!(e.var, "CONVERSATION_TTL_MINUTES", "{bad}");
+            assert!(e.to_string().contains("from 1 to 10080"), "{e}");
+        }
+        let c = cfg(&[("CONVERSATION_TTL_MINUTES", "5")]).unwrap();
+        assert_eq!(c.conversation_ttl.as_secs(), 300);
     }
 
     #[test]
@@ -371,9 +419,23 @@ mod tests {
             "sqlite://gdbot.db",
             "sqlite:gdbot.db",
             "sqlite:///tmp/x.db?mode=rwc",
+            "postgres://gdbot:pw@db:5432/gdbot",
+            "postgresql://db/gdbot?sslmode=disable",
         ] {
             let c = cfg(&[("DATABASE_URL", url)]).unwrap();
             assert_eq!(c.database_url, url);
+        }
+    }
+
+    #[test]
+    fn postgres_urls_are_checked_without_showing_the_password() {
+        for url in [
+            "postgres://gdbot:hunter22@db/gdbot?sslmode=require",
+            "postgres://gdbot:hunter22@db:notaport/gdbot",
+        ] {
+            let e = cfg(&[("DATABASE_URL", url)]).unwrap_err();
+            assert_eq!(e.var, "DATABASE_URL", "{url}");
+            assert!(!e.to_string().contains("hunter22"), "{e}");
         }
     }
 

@@ -58,13 +58,19 @@ impl Secrets {
         Secrets { needles }
     }
 
-    /// `OPENAI_API_KEY` and `DISCORD_TOKEN` as `get` (e.g. the process environment) returns them.
+    /// `OPENAI_API_KEY`, `DISCORD_TOKEN` and the password in `DATABASE_URL` (as written and
+    /// percent-decoded) as `get` (e.g. the process environment) returns them.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
         let key = get("OPENAI_API_KEY");
         let token = get("DISCORD_TOKEN");
+        let url = get("DATABASE_URL");
+        let password = url.as_deref().and_then(crate::store::url_password);
+        let decoded = password.map(percent_decode);
         Secrets::new([
             ("OPENAI_API_KEY", key.as_deref()),
             ("DISCORD_TOKEN", token.as_deref()),
+            ("DATABASE_URL password", password),
+            ("DATABASE_URL password", decoded.as_deref()),
         ])
     }
 
@@ -199,11 +205,45 @@ impl<W: Write> Drop for LineRedactor<'_, W> {
     }
 }
 
+/// `%XX` escapes decoded (invalid ones kept as written).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
+
+    #[test]
+    fn a_database_password_is_a_secret() {
+        let url = "postgres://gdbot:p%40ss-w0rd@db/gdbot".to_string();
+        let s = Secrets::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone()));
+        assert_eq!(
+            s.redact("error: postgres://gdbot:p%40ss-w0rd@db/gdbot; auth p@ss-w0rd"),
+            "error: postgres://gdbot:<redacted DATABASE_URL password>@db/gdbot; auth <redacted DATABASE_URL password>"
+        );
+    }
 
     const KEY: &str = "sk-test-ABCDEF123456";
 

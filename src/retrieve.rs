@@ -7,8 +7,8 @@
 //! 1. `index::rank` scores every 120-word window (two adjacent 60-word blocks, see `index`) with
 //!    exact BM25 and keeps the best `Tuning::pool`.
 //! 2. `fuse` adds episode evidence to each window's score: its episode's best windows, and the
-//!    episode's FTS5 BM25 over title, summary and generated questions (`Store::search_episodes`,
-//!    queried with the content words, each quoted by `fts_query`).
+//!    episode's BM25 over title, summary and generated questions (`Store::search_episodes`,
+//!    queried with the content words, each quoted by `store::match_expr`).
 //! 3. The best non-overlapping windows become `Hit`s: text sliced from the transcript, ≈time and
 //!    link (`cite`). `coverage` is the rarity-weighted share of the question's terms found in the
 //!    best three; `answer` turns the question away below `answer::MIN_COVERAGE`.
@@ -16,6 +16,7 @@
 //! Everything is read in one read transaction, so a concurrent reload is seen whole or not at
 //! all. README "How answers are found" and "Retrieval quality" have the reasons and numbers.
 
+mod context;
 mod fuse;
 mod gate;
 mod query;
@@ -24,6 +25,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+pub use context::TurnContext;
 pub use fuse::Tuning;
 pub use gate::Evidence;
 pub use query::{content_words, fts_query};
@@ -69,6 +71,8 @@ pub struct SearchOptions {
     /// Match against the dataset's generated questions (off for leakage-free evaluation).
     pub use_questions: bool,
     pub tuning: Tuning,
+    /// The turn this question follows up, if any (`context`).
+    pub context: Option<TurnContext>,
 }
 
 impl Default for SearchOptions {
@@ -78,6 +82,7 @@ impl Default for SearchOptions {
             k: 8,
             use_questions: true,
             tuning: Tuning::default(),
+            context: None,
         }
     }
 }
@@ -102,6 +107,7 @@ pub async fn search(
     question: &str,
     options: &SearchOptions,
 ) -> Result<SearchResult, RetrieveError> {
+    let question = context::query_text(question, options.context.as_ref());
     if let Some(found) = search_once(store, question, options, true).await? {
         return Ok(found);
     }
@@ -118,9 +124,9 @@ async fn search_once(
     may_repair: bool,
 ) -> Result<Option<SearchResult>, RetrieveError> {
     let words = content_words(question);
-    let Some(expr) = fts_query(&words) else {
+    if words.is_empty() {
         return Ok(Some(SearchResult::default()));
-    };
+    }
     let t = options.tuning;
     let terms = index::index_terms(&words);
     let mut tx = store.begin_read().await?;
@@ -182,12 +188,17 @@ async fn search_once(
         tracing::warn!(term, "searching without damaged postings");
     }
     let passages = ranked.hits;
+    let bonus = match &options.context {
+        Some(c) => context::episode_bonus(&mut tx, &meta, c, &unique, only.as_ref(), &t).await?,
+        None => HashMap::new(),
+    };
     let episode_hits = if episode.is_none() {
-        Store::search_episodes(&mut tx, &expr, options.use_questions, t.columns, 50).await?
+        Store::search_episodes(&mut tx, &words, options.use_questions, t.columns, 50).await?
     } else {
         Vec::new()
     };
     let ranked = fuse::fuse(&passages, &episode_hits, &t);
+    let ranked = context::with_bonus(ranked, &bonus);
     let chosen = fuse::pick_non_overlapping(ranked, options.k);
     let episode_ids: Vec<i64> = chosen.iter().map(|(p, _)| p.episode).collect();
     let texts = Store::passage_texts(&mut tx, &episode_ids).await?;

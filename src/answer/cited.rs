@@ -135,6 +135,7 @@ mod tests {
             cut: None,
             answer_id: None,
             latency_ms: 0,
+            follows: None,
         }
     }
 

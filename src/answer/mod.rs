@@ -5,6 +5,7 @@
 pub mod cited;
 mod extractive;
 pub mod llm;
+mod previous;
 mod prompt;
 mod summary;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use llm::{Completion, Cut, LlmClient, LlmError, LlmFailure, TokenCounts};
+pub use previous::{Follows, PreviousTurn, PREVIOUS_TURN_TOKENS};
 pub use prompt::{estimate_tokens, Prompt};
 
 use std::collections::HashMap;
@@ -107,6 +109,9 @@ pub struct Answer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_id: Option<i64>,
     pub latency_ms: u64,
+    /// The answer this one follows up (a follow-up question continuing its conversation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follows: Option<Follows>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,21 +142,32 @@ impl Answerer {
     }
 
     /// Answer `question` and record it. `partial` receives the text so far while an LLM streams.
+    /// A follow-up gives the turn it continues as `previous`: its question and cited episodes
+    /// steer retrieval (`retrieve::TurnContext`), its question and answer go into the prompt.
     pub async fn answer(
         &self,
         store: &Store,
         question: &str,
         episode: Option<&str>,
+        previous: Option<&PreviousTurn>,
         partial: Option<&UnboundedSender<String>>,
     ) -> Result<Answer, AnswerError> {
         let options = SearchOptions {
             episode: episode.map(String::from),
             k: 8,
+            context: previous.map(PreviousTurn::search_context),
             ..SearchOptions::default()
         };
         let question = question.trim();
         let mut answer = self
-            .compose(store, question, &options, self.llm.as_ref(), partial)
+            .compose(
+                store,
+                question,
+                &options,
+                previous,
+                self.llm.as_ref(),
+                partial,
+            )
             .await?;
         answer.answer_id = record(store, question, episode, &answer).await;
         Ok(answer)
@@ -170,7 +186,7 @@ impl Answerer {
             episode: None,
             ..options.clone()
         };
-        self.compose(store, question.trim(), &options, None, None)
+        self.compose(store, question.trim(), &options, None, None, None)
             .await
     }
 
@@ -179,6 +195,7 @@ impl Answerer {
         store: &Store,
         question: &str,
         options: &SearchOptions,
+        previous: Option<&PreviousTurn>,
         llm: Option<&LlmClient>,
         partial: Option<&UnboundedSender<String>>,
     ) -> Result<Answer, AnswerError> {
@@ -187,7 +204,10 @@ impl Answerer {
             return Err(AnswerError::EmptyQuestion);
         }
         let found = retrieve::search(store, question, options).await?;
-        let prompt = Prompt::build(question, &found.hits, self.context_tokens);
+        let mut prompt = Prompt::build(question, &found.hits, self.context_tokens);
+        if let Some(p) = previous {
+            prompt.add_previous(&p.question, &p.answer, PREVIOUS_TURN_TOKENS);
+        }
         let sources: Vec<Source> = prompt.hits.iter().map(source_of).collect();
         let confident = !found.hits.is_empty()
             && found.coverage >= MIN_COVERAGE
@@ -209,6 +229,7 @@ impl Answerer {
             cut: None,
             answer_id: None,
             latency_ms: 0,
+            follows: None,
         };
         if !confident {
             answer.answer =

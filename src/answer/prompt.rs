@@ -51,6 +51,63 @@ impl Prompt {
     }
 }
 
+/// Told to the model when the question follows up an earlier one.
+const FOLLOW_UP: &str = " The question follows up the previous question and answer shown before the passages: \
+read words like \"he\", \"she\", \"it\" and \"that\" in it as referring to them, but answer only from the numbered \
+passages.";
+
+impl Prompt {
+    /// Put the previous question and answer (of a conversation this question follows up) before
+    /// the passages, within `budget_tokens` (estimated): the question first, then as much of the
+    /// answer as fits, its old citation labels removed (they numbered other passages).
+    pub fn add_previous(&mut self, question: &str, answer: &str, budget_tokens: usize) {
+        let question = words_within(question, budget_tokens / 3);
+        let room = budget_tokens.saturating_sub(estimate_tokens(&question));
+        let answer = words_within(&strip_labels(answer), room);
+        let mut head = format!("Previous question: {question}\n");
+        if !answer.is_empty() {
+            head.push_str(&format!("Previous answer: {answer}\n"));
+        }
+        head.push('\n');
+        self.user.insert_str(0, &head);
+        self.system.push_str(FOLLOW_UP);
+    }
+}
+
+/// The first words of `text` that fit `tokens` (estimated as `estimate_tokens` does), "…" when cut.
+fn words_within(text: &str, tokens: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let fit = (tokens as f64 / 1.3).floor() as usize;
+    if words.len() <= fit {
+        return words.join(" ");
+    }
+    if fit == 0 {
+        return String::new();
+    }
+    format!("{} …", words[..fit - 1].join(" "))
+}
+
+/// `text` without citation labels (`[1]`, `[12]`).
+fn strip_labels(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close) if close > 0 && after[..close].chars().all(|c| c.is_ascii_digit()) => {
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Drop citation labels that point at no source (models sometimes invent [7]).
 pub fn clean_citations(text: &str, n_sources: usize) -> String {
     let mut out = String::with_capacity(text.len());
@@ -117,6 +174,42 @@ mod tests {
         );
         // one oversized passage is still taken
         assert_eq!(Prompt::build("q", &[hit(2000, "big")], 100).hits.len(), 1);
+    }
+
+    #[test]
+    fn the_previous_turn_comes_first_within_its_budget() {
+        let mut p = Prompt::build(
+            "And what did he say about teaching it?",
+            &[hit(10, "Ep")],
+            600,
+        );
+        let long_answer = format!(
+            "Diffusion improves an output step by step [1][2]. {}",
+            "more ".repeat(500)
+        );
+        p.add_previous("What is the insight behind diffusion?", &long_answer, 100);
+        assert!(
+            p.user.starts_with(
+                "Previous question: What is the insight behind diffusion?\nPrevious answer: Diffusion improves an output step by step . more"
+            ),
+            "{}",
+            p.user
+        );
+        let head = p.user.split("\n\nPassages:").next().unwrap_or_default();
+        assert!(
+            estimate_tokens(head) <= 100 + 4,
+            "{} tokens: {head}",
+            estimate_tokens(head)
+        );
+        assert!(head.ends_with('…'), "{head}");
+        assert!(p
+            .user
+            .ends_with("Question: And what did he say about teaching it?"));
+        assert!(p.system.contains("follows up the previous question"));
+        assert!(
+            p.user.contains("[1] \"Ep\""),
+            "the passages keep their labels"
+        );
     }
 
     #[test]

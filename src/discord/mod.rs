@@ -11,6 +11,7 @@ mod call;
 mod checks;
 mod enrich;
 mod episode;
+mod followup;
 mod http;
 mod limits;
 mod lookup;
@@ -206,11 +207,21 @@ async fn register(
     }
 }
 
-/// Buttons and select menus (slash commands go through poise's own dispatch).
+/// Buttons, select menus and modals (slash commands go through poise's own dispatch).
 async fn on_event(
     fw: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
+    if let serenity::FullEvent::InteractionCreate {
+        interaction: serenity::Interaction::Modal(m),
+    } = event
+    {
+        let sent = std::sync::atomic::AtomicBool::new(false);
+        let http = &fw.serenity_context.http;
+        let reply = call::Responder::new(http, m.id, &m.token, &call::CALLBACK, &sent);
+        modal(fw.user_data, m, &reply).await;
+        return Ok(());
+    }
     let serenity::FullEvent::InteractionCreate {
         interaction: serenity::Interaction::Component(c),
     } = event
@@ -240,6 +251,8 @@ async fn component(data: &Data, c: &serenity::ComponentInteraction, reply: &call
             ask::on_feedback(reply, data, c).await;
         } else if render::parse_question_pick_id(id).is_some() {
             episode::on_question_pick(reply, data, c).await;
+        } else if render::parse_followup_id(id).is_some() {
+            followup::on_button(reply, c).await;
         } else {
             expired_component(reply, c).await;
         }
@@ -248,6 +261,18 @@ async fn component(data: &Data, c: &serenity::ComponentInteraction, reply: &call
         tracing::error!(
             panic = respond::panic_text(&*panic),
             "component handler panicked"
+        );
+    }
+}
+
+/// A submitted modal, whichever transport delivered it; a panic is logged.
+async fn modal(data: &Data, m: &serenity::ModalInteraction, reply: &call::Responder<'_>) {
+    let _busy = data.in_flight.token();
+    let handled = std::panic::AssertUnwindSafe(followup::on_submit(reply, data, m));
+    if let Err(panic) = futures::FutureExt::catch_unwind(handled).await {
+        tracing::error!(
+            panic = respond::panic_text(&*panic),
+            "modal handler panicked"
         );
     }
 }

@@ -23,7 +23,10 @@ use super::{
     call::{Call, Responder},
     render, Error,
 };
-use crate::{answer::AnswerError, App};
+use crate::{
+    answer::{Answer, AnswerError},
+    App,
+};
 
 /// Discord allows about one edit per second per message.
 const EDIT_EVERY: Duration = Duration::from_millis(1100);
@@ -83,6 +86,17 @@ where
     }
 }
 
+/// `transient`, or "Unknown Message" (404, code 10008) for `@original`: in HTTP mode the deferral
+/// is the body of our HTTP response, and an answer ready at once (not covered, quoted) can reach
+/// Discord before it has processed that response. Seen under load (1 edit in ~10,000): without the
+/// retry that answer was lost, the user left on "thinking…".
+fn not_yet_or_transient(e: &serenity::Error) -> bool {
+    use serenity::HttpError;
+    transient(e)
+        || matches!(e, serenity::Error::Http(HttpError::UnsuccessfulRequest(r))
+            if r.status_code.as_u16() == 404 && r.error.code == 10008)
+}
+
 /// Rate limits, server errors and lost connections may pass; anything else would fail again.
 fn transient(e: &serenity::Error) -> bool {
     use serenity::HttpError;
@@ -139,9 +153,12 @@ pub(super) async fn final_edit(
     token: &str,
     edit: &serenity::EditInteractionResponse,
 ) {
-    let edited = retry("edit the deferred response", FINAL_EDIT, || {
-        http.edit_original_interaction_response(token, edit, Vec::new())
-    })
+    let edited = retry_when(
+        "edit the deferred response",
+        FINAL_EDIT,
+        not_yet_or_transient,
+        || http.edit_original_interaction_response(token, edit, Vec::new()),
+    )
     .await;
     if let Err(e) = edited {
         tracing::warn!(error = %e, "could not edit the deferred response");
@@ -156,9 +173,12 @@ pub(super) async fn final_edit_upload(
     edit: &serenity::EditInteractionResponse,
 ) {
     use serenity::Builder;
-    let edited = retry("edit the deferred response with files", FINAL_EDIT, || {
-        edit.clone().execute(http, token)
-    })
+    let edited = retry_when(
+        "edit the deferred response with files",
+        FINAL_EDIT,
+        not_yet_or_transient,
+        || edit.clone().execute(http, token),
+    )
     .await;
     if let Err(e) = edited {
         tracing::warn!(error = %e, "could not edit the deferred response");
@@ -191,8 +211,27 @@ pub(super) async fn answer_into(
     question: &str,
     episode: Option<&str>,
 ) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-    let answering = AssertUnwindSafe(app.ask(question, episode, Some(&tx))).catch_unwind();
+    let (tx, rx) = mpsc::unbounded_channel::<String>();
+    stream_answer(
+        http,
+        token,
+        question,
+        rx,
+        app.ask(question, episode, Some(&tx)),
+    )
+    .await;
+}
+
+/// The body of `answer_into` (and of a follow-up's, `followup`): `answering` streams its text
+/// into `rx`.
+pub(super) async fn stream_answer(
+    http: &serenity::Http,
+    token: &str,
+    question: &str,
+    mut rx: mpsc::UnboundedReceiver<String>,
+    answering: impl Future<Output = Result<Answer, AnswerError>>,
+) {
+    let answering = AssertUnwindSafe(answering).catch_unwind();
     tokio::pin!(answering);
     let mut ticker = tokio::time::interval(EDIT_EVERY);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);

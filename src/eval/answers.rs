@@ -238,6 +238,7 @@ mod tests {
             cut: None,
             answer_id: None,
             latency_ms: 0,
+            follows: None,
         }
     }
 

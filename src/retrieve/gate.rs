@@ -15,12 +15,9 @@ use std::{
     sync::OnceLock,
 };
 
-use sqlx::SqliteConnection;
-
-use super::query::fts_query;
 use crate::{
     index::{self, Layout},
-    store::{Store, StoreError, StoredTerm},
+    store::{Store, StoreError, StoredTerm, Tx},
 };
 
 /// Title words that name more episodes than this share of the archive (or 2) are topics, not names.
@@ -53,7 +50,7 @@ pub struct Evidence {
 /// the postings of the terms that have some.
 #[allow(clippy::type_complexity)]
 pub(super) async fn unknown_words(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     words: &[String],
     terms: &[String],
     known: &HashMap<&str, &StoredTerm>,
@@ -94,8 +91,7 @@ pub(super) async fn unknown_words(
         if Store::term_extends(conn, t, 3).await? {
             continue;
         }
-        let expr = fts_query(&[w.to_string()]).unwrap_or_default();
-        if !expr.is_empty() && Store::titles_or_summaries_match(conn, &expr).await? {
+        if Store::titles_or_summaries_match(conn, w).await? {
             continue;
         }
         out.push(w.to_string());
@@ -184,7 +180,7 @@ fn full_names(question: &str) -> Vec<(String, String)> {
 
 /// `Evidence::named_coverage` of the question (`words`, their `terms`).
 pub(super) async fn named_coverage(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     question: &str,
     words: &[String],
     terms: &[String],
@@ -192,11 +188,11 @@ pub(super) async fn named_coverage(
     layout: &Layout,
     windows: u64,
 ) -> Result<f64, StoreError> {
-    let Some(expr) = fts_query(words) else {
+    if words.is_empty() {
         return Ok(1.0);
-    };
+    }
     let capitalized = capitalized(question);
-    let titles = Store::titles_matching(conn, &expr, TITLE_ROWS).await?;
+    let titles = Store::titles_matching(conn, words, false, TITLE_ROWS).await?;
     let title_terms: Vec<(i64, HashSet<String>)> = titles
         .iter()
         .map(|(id, title)| (*id, index::text_terms(title)))
@@ -217,13 +213,8 @@ pub(super) async fn named_coverage(
     // A full name in a few titles names those episodes however often transcripts say it.
     let mut full_name_terms: HashSet<String> = HashSet::new();
     for (a, b) in full_names(question) {
-        let (Some(qa), Some(qb)) = (
-            fts_query(std::slice::from_ref(&a)),
-            fts_query(std::slice::from_ref(&b)),
-        ) else {
-            continue;
-        };
-        let rows = Store::titles_matching(conn, &format!("{qa} AND {qb}"), most + 1).await?;
+        let pair_words = [a.clone(), b.clone()];
+        let rows = Store::titles_matching(conn, &pair_words, true, most + 1).await?;
         let pair = index::index_terms(&[a, b]);
         let in_titles: Vec<i64> = rows
             .iter()

@@ -29,18 +29,9 @@ pub fn content_words(text: &str) -> Vec<String> {
     out
 }
 
-/// `"a" OR "b" OR …`, or `None` when there is nothing to search for.
+/// `"a" OR "b" OR …`, or `None` when there is nothing to search for (`store::match_expr`).
 pub fn fts_query(terms: &[String]) -> Option<String> {
-    if terms.is_empty() {
-        return None;
-    }
-    Some(
-        terms
-            .iter()
-            .map(|t| format!("\"{}\"", t.replace('"', "")))
-            .collect::<Vec<_>>()
-            .join(" OR "),
-    )
+    crate::store::match_expr(terms, false)
 }
 
 /// Weighted share of a question's index terms (`index::index_terms`) that occur in `texts`

@@ -7,14 +7,13 @@
 use std::fmt;
 
 use serde::Serialize;
-use sqlx::{Sqlite, Transaction};
 
 use super::{
     bulk, index,
     reload::{content_hash, insert_log},
-    ReloadError, ReloadReport, Store,
+    text, ReloadError, ReloadReport, Store, Tx,
 };
-use crate::{chunk, cite, dataset::Episode};
+use crate::{chunk, cite, dataset::Episode, db};
 
 /// What happened to one episode of an add.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -95,10 +94,12 @@ impl Store {
         source: &str,
         warnings: Vec<String>,
     ) -> Result<AddReport, ReloadError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut next_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM episodes")
-            .fetch_one(&mut *tx)
-            .await?;
+        let mut tx = self.begin_write().await?;
+        let mut next_id: i64 = db!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT COALESCE(MAX(id), 0) + 1 FROM episodes"
+        )
+        .fetch_one(c)
+        .await)?;
         let mut inserts: Vec<(&Episode, String)> = Vec::new();
         let mut ids = Vec::new();
         let mut report = AddReport {
@@ -151,9 +152,11 @@ impl Store {
                 "episodes added, index rebuilt"
             );
         }
-        report.archive_episodes = sqlx::query_scalar("SELECT COUNT(*) FROM episodes")
-            .fetch_one(&mut *tx)
-            .await?;
+        report.archive_episodes = db!(&mut tx, |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM episodes"
+        )
+        .fetch_one(c)
+        .await)?;
         let log = ReloadReport {
             source: report.source.clone(),
             dry_run: false,
@@ -175,14 +178,13 @@ impl Store {
 
 /// The stored row (id, content hash) of `ep`'s URL; an error when its episode id belongs to
 /// another stored URL (the same video under another address).
-async fn stored(
-    tx: &mut Transaction<'_, Sqlite>,
-    ep: &Episode,
-) -> Result<Option<(i64, String)>, ReloadError> {
-    let by_id: Option<String> = sqlx::query_scalar("SELECT url FROM episodes WHERE episode_id = ?")
-        .bind(&ep.episode_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+async fn stored(tx: &mut Tx, ep: &Episode) -> Result<Option<(i64, String)>, ReloadError> {
+    let by_id: Option<String> = db!(&mut *tx, |c| sqlx::query_scalar(
+        "SELECT url FROM episodes WHERE episode_id = $1"
+    )
+    .bind(&ep.episode_id)
+    .fetch_optional(c)
+    .await)?;
     if let Some(stored_url) = by_id.filter(|u| *u != ep.url) {
         return Err(ReloadError::IdTaken {
             url: ep.url.clone(),
@@ -190,23 +192,21 @@ async fn stored(
             stored_url,
         });
     }
-    Ok(
-        sqlx::query_as("SELECT id, content_hash FROM episodes WHERE url = ?")
-            .bind(&ep.url)
-            .fetch_optional(&mut **tx)
-            .await?,
+    Ok(db!(tx, |c| sqlx::query_as(
+        "SELECT id, content_hash FROM episodes WHERE url = $1"
     )
+    .bind(&ep.url)
+    .fetch_optional(c)
+    .await)?)
 }
 
 /// Remove a stored episode (its questions and other rows keyed to it cascade).
-async fn remove(tx: &mut Transaction<'_, Sqlite>, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM episodes_fts WHERE rowid = ?")
+async fn remove(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
+    text::delete(tx, id).await?;
+    db!(tx, |c| sqlx::query("DELETE FROM episodes WHERE id = $1")
         .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM episodes WHERE id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+        .execute(c)
+        .await
+        .map(super::affected))?;
     Ok(())
 }

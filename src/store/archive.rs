@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 
 use super::{Store, StoreError};
-use crate::dataset::{word_times, Episode};
+use crate::{
+    dataset::{word_times, Episode},
+    db,
+};
 
 type Row = (
     i64,
@@ -24,16 +27,19 @@ impl Store {
     /// damaged row) are left out with a warning: the rest of the episode is still exported.
     pub async fn all_episodes(&self) -> Result<Vec<Episode>, StoreError> {
         let mut tx = self.begin_read().await?;
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<Row> = db!(&mut tx, |c| {
+            sqlx::query_as(
             "SELECT id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, word_times
              FROM episodes ORDER BY id",
         )
-        .fetch_all(&mut *tx)
-        .await?;
-        let questions: Vec<(i64, String)> =
-            sqlx::query_as("SELECT episode, text FROM questions ORDER BY episode, position")
-                .fetch_all(&mut *tx)
-                .await?;
+        .fetch_all(c)
+        .await
+        })?;
+        let questions: Vec<(i64, String)> = db!(&mut tx, |c| sqlx::query_as(
+            "SELECT episode, text FROM questions ORDER BY episode, position"
+        )
+        .fetch_all(c)
+        .await)?;
         tx.commit().await?;
         let mut by_episode: HashMap<i64, Vec<String>> = HashMap::new();
         for (episode, text) in questions {

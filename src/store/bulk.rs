@@ -1,15 +1,16 @@
-//! Bulk insertion of a dataset's rows (the passage index is written by `store::index`).
-//!
-//! Inside a transaction every write statement that may abort opens a statement savepoint, and at
-//! each savepoint FTS5 flushes its in-memory index to a new segment: rows go in big multi-row
-//! statements so `episodes_fts` stays a few segments.
+//! Bulk insertion of a dataset's rows (the passage index is written by `store::index`, the
+//! episode text index by `store::text`): big multi-row statements, on both backends.
 
 use indicatif::ProgressBar;
-use sqlx::{Sqlite, Transaction};
 
+use super::{
+    text::{self, TextRow},
+    Tx,
+};
 use crate::{
     dataset::{word_times, Episode},
-    fold::{fold, strip_invisible},
+    db,
+    fold::fold,
 };
 
 /// Rows per multi-row INSERT for episodes (whole transcripts) and their index rows.
@@ -20,7 +21,7 @@ const QUESTION_BATCH: usize = 2_000;
 /// Insert `eps` (with their content hashes) and their questions into empty tables, with internal
 /// ids 1, 2, … in order (the ids `store::index::spawn_build` gives them).
 pub(super) async fn insert_all(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     eps: &[(&Episode, String)],
     progress: &ProgressBar,
 ) -> Result<(), sqlx::Error> {
@@ -30,7 +31,7 @@ pub(super) async fn insert_all(
 
 /// Insert `eps` and their questions with the given internal ids (unused ones).
 pub(super) async fn insert_with_ids(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     eps: &[(&Episode, String)],
     ids: &[i64],
     progress: &ProgressBar,
@@ -40,7 +41,7 @@ pub(super) async fn insert_with_ids(
 }
 
 async fn insert_episodes(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     eps: &[(&Episode, String)],
     ids: &[i64],
     progress: &ProgressBar,
@@ -51,46 +52,43 @@ async fn insert_episodes(
             12,
             batch.len(),
         );
-        let mut q = sqlx::query(&sql);
-        for ((ep, hash), id) in batch.iter().zip(ids) {
-            q = q
-                .bind(id)
-                .bind(&ep.episode_id)
-                .bind(&ep.url)
-                .bind(&ep.title)
-                .bind(&ep.publish_date)
-                .bind(ep.length_s)
-                .bind(ep.total_words)
-                .bind(&ep.transcript)
-                .bind(&ep.summary)
-                .bind(fold(&ep.title))
-                .bind(hash)
-                .bind(ep.word_times_ms.as_deref().map(word_times::encode));
-        }
-        q.execute(&mut **tx).await?;
-        let sql = multi_row(
-            "INSERT INTO episodes_fts (rowid, title, summary, questions) VALUES ",
-            4,
-            batch.len(),
-        );
-        let mut q = sqlx::query(&sql);
-        for ((ep, _), id) in batch.iter().zip(ids) {
-            // FTS5's tokenizer would split a word at a zero-width character; queries are folded
-            // without them (`fold`), so the indexed text is too.
-            q = q
-                .bind(id)
-                .bind(strip_invisible(&ep.title).into_owned())
-                .bind(strip_invisible(ep.summary.as_deref().unwrap_or("")).into_owned())
-                .bind(strip_invisible(&ep.questions.join("\n")).into_owned());
-        }
-        q.execute(&mut **tx).await?;
+        db!(&mut *tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for ((ep, hash), id) in batch.iter().zip(ids) {
+                q = q
+                    .bind(id)
+                    .bind(&ep.episode_id)
+                    .bind(&ep.url)
+                    .bind(&ep.title)
+                    .bind(&ep.publish_date)
+                    .bind(ep.length_s)
+                    .bind(ep.total_words)
+                    .bind(&ep.transcript)
+                    .bind(&ep.summary)
+                    .bind(fold(&ep.title))
+                    .bind(hash)
+                    .bind(ep.word_times_ms.as_deref().map(word_times::encode));
+            }
+            q.execute(c).await.map(super::affected)
+        })?;
+        let rows: Vec<TextRow> = batch
+            .iter()
+            .zip(ids)
+            .map(|((ep, _), id)| TextRow {
+                id: *id,
+                title: &ep.title,
+                summary: ep.summary.as_deref().unwrap_or(""),
+                questions: ep.questions.join("\n"),
+            })
+            .collect();
+        text::insert(tx, &rows).await?;
         progress.inc(batch.len() as u64);
     }
     Ok(())
 }
 
 async fn insert_questions(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     eps: &[(&Episode, String)],
     ids: &[i64],
 ) -> Result<(), sqlx::Error> {
@@ -110,25 +108,39 @@ async fn insert_questions(
             3,
             batch.len(),
         );
-        let mut q = sqlx::query(&sql);
-        for (id, pos, text) in batch {
-            q = q.bind(id).bind(pos).bind(*text);
-        }
-        q.execute(&mut **tx).await?;
+        db!(&mut *tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for (id, pos, text) in batch {
+                q = q.bind(id).bind(pos).bind(*text);
+            }
+            q.execute(c).await.map(super::affected)
+        })?;
     }
     Ok(())
 }
 
-/// `PREFIX (?,?,…),(?,?,…)…` with `rows` groups of `cols` placeholders.
+/// `PREFIX ($1,$2,…),($k,…)…` with `rows` groups of `cols` numbered placeholders.
 pub(super) fn multi_row(prefix: &str, cols: usize, rows: usize) -> String {
-    let group = format!("({})", vec!["?"; cols].join(","));
-    let mut s = String::with_capacity(prefix.len() + rows * (group.len() + 1));
+    use std::fmt::Write;
+    let mut s = String::with_capacity(prefix.len() + rows * cols * 7);
     s.push_str(prefix);
-    for i in 0..rows {
-        if i > 0 {
-            s.push(',');
+    for r in 0..rows {
+        s.push_str(if r > 0 { ",(" } else { "(" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            let _ = write!(s, "${}", r * cols + c + 1);
         }
-        s.push_str(&group);
+        s.push(')');
     }
     s
+}
+
+/// `$1,$2,…,$n` (from `$first`), for `IN (…)` lists.
+pub(super) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }

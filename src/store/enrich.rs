@@ -2,10 +2,11 @@
 //! arrives, so an interrupted run resumes), and the final write of summary and questions with
 //! their word spans, atomic with the refresh of the episode's full-text row.
 
-use sqlx::{Sqlite, Transaction};
-
-use super::{Store, StoreError, NOW};
-use crate::fold::strip_invisible;
+use super::{
+    text::{self, TextRow},
+    Store, StoreError, Tx,
+};
+use crate::db;
 
 /// An episode as enrichment reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -83,15 +84,15 @@ impl Store {
     ) -> Result<Vec<EnrichSource>, StoreError> {
         let rows = match episode_id {
             Some(id) => {
-                sqlx::query_as(&format!("{SOURCE_SELECT} WHERE e.episode_id = ?"))
+                let sql = format!("{SOURCE_SELECT} WHERE e.episode_id = $1");
+                db!(&self.pool, |c| sqlx::query_as(&sql)
                     .bind(id)
-                    .fetch_all(&self.pool)
-                    .await?
+                    .fetch_all(c)
+                    .await)?
             }
             None => {
-                sqlx::query_as(&format!("{SOURCE_SELECT} ORDER BY e.id"))
-                    .fetch_all(&self.pool)
-                    .await?
+                let sql = format!("{SOURCE_SELECT} ORDER BY e.id");
+                db!(&self.pool, |c| sqlx::query_as(&sql).fetch_all(c).await)?
             }
         };
         Ok(rows)
@@ -103,14 +104,16 @@ impl Store {
         url: &str,
         source_hash: &str,
     ) -> Result<Vec<StoredChunk>, StoreError> {
-        let rows: Vec<ChunkRow> = sqlx::query_as(
+        let rows: Vec<ChunkRow> = db!(&self.pool, |c| {
+            sqlx::query_as(
             "SELECT chunk, start_word, end_word, summary, questions, prompt_tokens, completion_tokens, written
-             FROM enrich_chunks WHERE url = ? AND source_hash = ? ORDER BY chunk",
+             FROM enrich_chunks WHERE url = $1 AND source_hash = $2 ORDER BY chunk",
         )
         .bind(url)
         .bind(source_hash)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(c)
+        .await
+        })?;
         // A row that does not read back (edited by hand) is left out: its chunk is asked again.
         Ok(rows
             .into_iter()
@@ -137,15 +140,17 @@ impl Store {
         source_hash: &str,
         written: bool,
     ) -> Result<(), StoreError> {
-        let gone = sqlx::query(
-            "DELETE FROM enrich_chunks WHERE url = ? AND (source_hash <> ? OR (? AND written = 1))",
+        let gone = db!(&self.pool, |c| {
+            sqlx::query(
+            "DELETE FROM enrich_chunks WHERE url = $1 AND (source_hash <> $2 OR ($3 AND written))",
         )
         .bind(url)
         .bind(source_hash)
         .bind(written)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        .execute(c)
+        .await
+        .map(super::affected)
+        })?;
         if gone > 0 {
             tracing::info!(url, gone, "discarded stored chunk results");
         }
@@ -161,10 +166,18 @@ impl Store {
         c: &StoredChunk,
     ) -> Result<(), StoreError> {
         let questions = serde_json::to_string(&c.questions).unwrap_or_else(|_| "[]".into());
-        sqlx::query(&format!(
-            "INSERT OR REPLACE INTO enrich_chunks
+        // A replaced row starts again unwritten, as SQLite's former INSERT OR REPLACE left it.
+        db!(&self.pool, |conn, d| {
+            sqlx::query(&format!(
+            "INSERT INTO enrich_chunks
              (url, source_hash, chunk, start_word, end_word, summary, questions, prompt_tokens, completion_tokens, at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, {NOW})"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {})
+             ON CONFLICT (url, chunk) DO UPDATE SET source_hash = excluded.source_hash,
+               start_word = excluded.start_word, end_word = excluded.end_word,
+               summary = excluded.summary, questions = excluded.questions,
+               prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
+               at = excluded.at, written = FALSE",
+            d.now()
         ))
         .bind(url)
         .bind(source_hash)
@@ -172,11 +185,12 @@ impl Store {
         .bind(c.start_word as i64)
         .bind(c.end_word as i64)
         .bind(&c.summary)
-        .bind(questions)
+        .bind(&questions)
         .bind(c.prompt_tokens)
         .bind(c.completion_tokens)
-        .execute(&self.pool)
-        .await?;
+        .execute(conn)
+        .await.map(super::affected)
+        })?;
         Ok(())
     }
 
@@ -188,41 +202,53 @@ impl Store {
         e: &Enrichment<'_>,
         log: &EnrichLog<'_>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(i64, String, String)> =
-            sqlx::query_as("SELECT id, title, transcript FROM episodes WHERE url = ?")
-                .bind(e.url)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let mut tx = self.begin_write().await?;
+        let row: Option<(i64, String, String)> = db!(&mut tx, |c| sqlx::query_as(
+            "SELECT id, title, transcript FROM episodes WHERE url = $1"
+        )
+        .bind(e.url)
+        .fetch_optional(c)
+        .await)?;
         let Some((id, title, _)) = row.filter(|r| r.2 == e.transcript) else {
             return Ok(false);
         };
-        sqlx::query("UPDATE episodes SET summary = ? WHERE id = ?")
-            .bind(e.summary)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM questions WHERE episode = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        db!(&mut tx, |c| sqlx::query(
+            "UPDATE episodes SET summary = $1 WHERE id = $2"
+        )
+        .bind(e.summary)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(super::affected))?;
+        db!(&mut tx, |c| sqlx::query(
+            "DELETE FROM questions WHERE episode = $1"
+        )
+        .bind(id)
+        .execute(c)
+        .await
+        .map(super::affected))?;
         for (position, (text, start, end)) in e.questions.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO questions (episode, position, text, start_word, end_word) VALUES (?, ?, ?, ?, ?)",
+            db!(&mut tx, |c| {
+                sqlx::query(
+                "INSERT INTO questions (episode, position, text, start_word, end_word) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(id)
             .bind(position as i64)
             .bind(text)
             .bind(*start as i64)
             .bind(*end as i64)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await.map(super::affected)
+            })?;
         }
-        refresh_fts(&mut tx, id, &title, e).await?;
-        sqlx::query("UPDATE enrich_chunks SET written = 1 WHERE url = ?")
-            .bind(e.url)
-            .execute(&mut *tx)
-            .await?;
+        refresh_text(&mut tx, id, &title, e).await?;
+        db!(&mut tx, |c| sqlx::query(
+            "UPDATE enrich_chunks SET written = TRUE WHERE url = $1"
+        )
+        .bind(e.url)
+        .execute(c)
+        .await
+        .map(super::affected))?;
         insert_log(&mut tx, log).await?;
         tx.commit().await?;
         Ok(true)
@@ -230,43 +256,38 @@ impl Store {
 
     /// Log a failed enrichment (what was stored of it stays, for the next run).
     pub async fn log_enrichment(&self, log: &EnrichLog<'_>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_log(&mut tx, log).await?;
         tx.commit().await?;
         Ok(())
     }
 }
 
-/// The episode's `episodes_fts` row, as `store::bulk` writes it, with the new summary and
-/// questions (a contentless table: the old row is deleted by rowid, then inserted again).
-async fn refresh_fts(
-    tx: &mut Transaction<'_, Sqlite>,
+/// The episode's text index entry, as `store::bulk` writes it, with the new summary and
+/// questions (the old entry is deleted, then inserted again).
+async fn refresh_text(
+    tx: &mut Tx,
     id: i64,
     title: &str,
     e: &Enrichment<'_>,
 ) -> Result<(), sqlx::Error> {
     let questions: Vec<&str> = e.questions.iter().map(|q| q.0.as_str()).collect();
-    sqlx::query("DELETE FROM episodes_fts WHERE rowid = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO episodes_fts (rowid, title, summary, questions) VALUES (?, ?, ?, ?)")
-        .bind(id)
-        .bind(strip_invisible(title).into_owned())
-        .bind(strip_invisible(e.summary).into_owned())
-        .bind(strip_invisible(&questions.join("\n")).into_owned())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    text::delete(tx, id).await?;
+    let row = TextRow {
+        id,
+        title,
+        summary: e.summary,
+        questions: questions.join("\n"),
+    };
+    text::insert(tx, &[row]).await
 }
 
-async fn insert_log(
-    tx: &mut Transaction<'_, Sqlite>,
-    l: &EnrichLog<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+async fn insert_log(tx: &mut Tx, l: &EnrichLog<'_>) -> Result<(), sqlx::Error> {
+    db!(tx, |c, d| {
+        sqlx::query(&format!(
         "INSERT INTO enrichments (at, url, outcome, chunks, reused_chunks, calls, prompt_tokens, completion_tokens, questions, model, message)
-         VALUES ({NOW}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES ({}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        d.now()
     ))
     .bind(l.url)
     .bind(if l.ok { "ok" } else { "failed" })
@@ -278,7 +299,8 @@ async fn insert_log(
     .bind(l.questions as i64)
     .bind(l.model)
     .bind(l.message)
-    .execute(&mut **tx)
-    .await?;
+    .execute(c)
+    .await.map(super::affected)
+    })?;
     Ok(())
 }

@@ -4,8 +4,8 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::{Store, StoreError};
-use crate::fold::fold;
+use super::{Dialect, Store, StoreError};
+use crate::{db, fold::fold};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct EpisodeRow {
@@ -36,32 +36,34 @@ const ROW_SELECT: &str =
 impl Store {
     /// All episodes, newest first.
     pub async fn episodes(&self) -> Result<Vec<EpisodeRow>, StoreError> {
-        Ok(
-            sqlx::query_as(&format!("{ROW_SELECT} ORDER BY e.publish_date DESC, e.id"))
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        let sql = format!("{ROW_SELECT} ORDER BY e.publish_date DESC NULLS LAST, e.id");
+        Ok(db!(&self.pool, |c| sqlx::query_as(&sql)
+            .fetch_all(c)
+            .await)?)
     }
 
     /// One episode by its `episode_id`, with summary and questions.
     pub async fn episode(&self, episode_id: &str) -> Result<Option<EpisodeDetail>, StoreError> {
-        let row: Option<EpisodeRow> =
-            sqlx::query_as(&format!("{ROW_SELECT} WHERE e.episode_id = ?"))
-                .bind(episode_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let sql = format!("{ROW_SELECT} WHERE e.episode_id = $1");
+        let row: Option<EpisodeRow> = db!(&self.pool, |c| sqlx::query_as(&sql)
+            .bind(episode_id)
+            .fetch_optional(c)
+            .await)?;
         let Some(row) = row else { return Ok(None) };
-        let summary: Option<String> =
-            sqlx::query_scalar("SELECT summary FROM episodes WHERE episode_id = ?")
-                .bind(episode_id)
-                .fetch_one(&self.pool)
-                .await?;
-        let questions = sqlx::query_scalar(
-            "SELECT q.text FROM questions q JOIN episodes e ON e.id = q.episode WHERE e.episode_id = ? ORDER BY q.position",
+        let summary: Option<String> = db!(&self.pool, |c| sqlx::query_scalar(
+            "SELECT summary FROM episodes WHERE episode_id = $1"
         )
         .bind(episode_id)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_one(c)
+        .await)?;
+        let questions = db!(&self.pool, |c| {
+            sqlx::query_scalar(
+            "SELECT q.text FROM questions q JOIN episodes e ON e.id = q.episode WHERE e.episode_id = $1 ORDER BY q.position",
+        )
+        .bind(episode_id)
+        .fetch_all(c)
+        .await
+        })?;
         Ok(Some(EpisodeDetail {
             row,
             summary,
@@ -128,9 +130,11 @@ impl Store {
     pub async fn closest_titles(&self, query: &str, n: usize) -> Result<Vec<String>, StoreError> {
         let q = trigrams(&fold(query));
         let all = self.lookup_rows().await?;
-        let titles: Vec<String> = sqlx::query_scalar("SELECT title FROM episodes ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let titles: Vec<String> = db!(&self.pool, |c| sqlx::query_scalar(
+            "SELECT title FROM episodes ORDER BY id"
+        )
+        .fetch_all(c)
+        .await)?;
         let mut scored: Vec<(f64, String)> = all
             .iter()
             .zip(titles)
@@ -147,21 +151,21 @@ impl Store {
 
     /// (episode_id, url, folded title) of every episode, in id order.
     async fn lookup_rows(&self) -> Result<Vec<(String, String, String)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT episode_id, url, search_title FROM episodes ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?,
+        Ok(db!(&self.pool, |c| sqlx::query_as(
+            "SELECT episode_id, url, search_title FROM episodes ORDER BY id"
         )
+        .fetch_all(c)
+        .await)?)
     }
 
     async fn rows_for(&self, ids: &[String]) -> Result<Vec<EpisodeRow>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
+        let sql = format!("{ROW_SELECT} WHERE e.episode_id = $1");
         for id in ids {
-            let row: Option<EpisodeRow> =
-                sqlx::query_as(&format!("{ROW_SELECT} WHERE e.episode_id = ?"))
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
+            let row: Option<EpisodeRow> = db!(&self.pool, |c| sqlx::query_as(&sql)
+                .bind(id)
+                .fetch_optional(c)
+                .await)?;
             out.extend(row);
         }
         Ok(out)
@@ -170,15 +174,27 @@ impl Store {
     /// Every stored row of the dataset tables, as text: tests compare it before and after a reload.
     pub async fn dump(&self) -> Result<String, StoreError> {
         let mut out = String::new();
-        for sql in [
-            "SELECT json_array(id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, content_hash, hex(word_times)) FROM episodes ORDER BY id",
-            "SELECT json_array(episode, position, text) FROM questions ORDER BY episode, position",
-            "SELECT json_array(term, windows, hex(data)) FROM postings ORDER BY term",
-            "SELECT json_array(scheme, windows, window_words, hex(layout)) FROM index_meta",
-            "SELECT json_array(rowid) FROM episodes_fts ORDER BY rowid",
-            "SELECT json_array(id, hex(block)) FROM episodes_fts_data ORDER BY id",
-        ] {
-            let rows: Vec<String> = sqlx::query_scalar(sql).fetch_all(&self.pool).await?;
+        let sqls: &[&str] = match self.dialect() {
+            Dialect::Sqlite => &[
+                "SELECT json_array(id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, content_hash, hex(word_times)) FROM episodes ORDER BY id",
+                "SELECT json_array(episode, position, text) FROM questions ORDER BY episode, position",
+                "SELECT json_array(term, windows, hex(data)) FROM postings ORDER BY term",
+                "SELECT json_array(scheme, windows, window_words, hex(layout)) FROM index_meta",
+                "SELECT json_array(rowid) FROM episodes_fts ORDER BY rowid",
+                "SELECT json_array(id, hex(block)) FROM episodes_fts_data ORDER BY id",
+            ],
+            Dialect::Postgres => &[
+                "SELECT CAST(json_build_array(id, episode_id, url, title, publish_date, length_s, total_words, transcript, summary, content_hash, encode(word_times, 'hex')) AS TEXT) FROM episodes ORDER BY id",
+                "SELECT CAST(json_build_array(episode, position, text) AS TEXT) FROM questions ORDER BY episode, position",
+                "SELECT CAST(json_build_array(term, windows, encode(data, 'hex')) AS TEXT) FROM postings ORDER BY term",
+                "SELECT CAST(json_build_array(scheme, windows, window_words, encode(layout, 'hex')) AS TEXT) FROM index_meta",
+                "SELECT CAST(json_build_array(term, episode, title, summary, questions) AS TEXT) FROM episode_terms ORDER BY term, episode",
+                "SELECT CAST(json_build_array(episode, tokens) AS TEXT) FROM episode_text ORDER BY episode",
+            ],
+        };
+        for sql in sqls {
+            let rows: Vec<String> =
+                db!(&self.pool, |c| sqlx::query_scalar(sql).fetch_all(c).await)?;
             out.push_str(&rows.join("\n"));
             out.push_str("\n--\n");
         }

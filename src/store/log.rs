@@ -1,13 +1,14 @@
 //! Answers given and the feedback votes on them.
 //!
-//! Nothing here makes a user wait for SQLite's single write lock, which an import holds for
+//! Nothing here makes a user wait for SQLite's single write lock (or any lock on Postgres), which an import holds for
 //! seconds: an answer's id is allocated in memory (so its 👍/👎 buttons can be shown at once), and
 //! answers and votes are queued to one background writer (`recorder`) that writes them in order,
 //! retrying while the database is busy. `Store::close` drains the queue.
 
 use serde::Serialize;
 
-use super::{recorder::Job, Store, StoreError};
+use super::{backend::ago, recorder::Job, Pool, Store, StoreError};
+use crate::db;
 
 /// What is recorded of each answer.
 #[derive(Debug, Clone, Serialize)]
@@ -52,11 +53,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         // Queued first, then stored: the writer forgets an id only after its row is committed.
         if !self.recorder.is_queued(answer) {
-            // A read: in WAL mode it does not wait for the write lock.
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM answers WHERE id = ?")
-                .bind(answer)
-                .fetch_optional(&self.pool)
-                .await?;
+            // A read: in WAL mode (and on Postgres) it does not wait for the write lock.
+            let exists: Option<i64> = db!(&self.pool, |c| sqlx::query_scalar(
+                "SELECT id FROM answers WHERE id = $1"
+            )
+            .bind(answer)
+            .fetch_optional(c)
+            .await)?;
             if exists.is_none() {
                 return Ok(false);
             }
@@ -73,23 +76,19 @@ impl Store {
     }
 }
 
-/// Timestamp `ago_s` seconds before now, as RFC 3339, computed by SQLite (no date library here).
-const AT: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)";
-
-/// SQLite time modifier for "`secs` seconds ago".
-fn ago(secs: f64) -> String {
-    format!("-{secs:.3} seconds")
-}
-
+/// Times are stamped `ago_s` seconds before now (when the record was queued), computed by the
+/// database (no date library here).
 pub(super) async fn insert_answer(
-    pool: &sqlx::SqlitePool,
+    pool: &Pool,
     id: i64,
     r: &AnswerRecord,
     ago_s: f64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+    db!(pool, |c, d| {
+        sqlx::query(&format!(
         "INSERT INTO answers (id, at, question, episode_filter, mode, confident, answer, sources_json, prompt_tokens, completion_tokens, latency_ms, fell_back, note, cited_json)
-         VALUES (?, {AT}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES ($1, {}, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        d.time_ago("$2")
     ))
     .bind(id)
     .bind(ago(ago_s))
@@ -105,27 +104,30 @@ pub(super) async fn insert_answer(
     .bind(r.fell_back)
     .bind(&r.note)
     .bind(&r.cited_json)
-    .execute(pool)
-    .await?;
+    .execute(c)
+    .await.map(super::affected)
+    })?;
     Ok(())
 }
 
 pub(super) async fn insert_vote(
-    pool: &sqlx::SqlitePool,
+    pool: &Pool,
     answer: i64,
     user_id: &str,
     vote: i8,
     ago_s: f64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO feedback (answer, user_id, vote, at) VALUES (?, ?, ?, {AT})
-         ON CONFLICT(answer, user_id) DO UPDATE SET vote = excluded.vote, at = excluded.at"
+    db!(pool, |c, d| sqlx::query(&format!(
+        "INSERT INTO feedback (answer, user_id, vote, at) VALUES ($1, $2, $3, {})
+         ON CONFLICT(answer, user_id) DO UPDATE SET vote = excluded.vote, at = excluded.at",
+        d.time_ago("$4")
     ))
     .bind(answer)
     .bind(user_id)
     .bind(i64::from(vote))
     .bind(ago(ago_s))
-    .execute(pool)
-    .await?;
+    .execute(c)
+    .await
+    .map(super::affected))?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The answer log's one background writer: a bounded queue of answers and votes, written in the
-//! order they were queued, each retried while SQLite is busy (another connection — an import —
-//! holds the write lock) for up to a minute. Also hands out answer ids without the database.
+//! order they were queued, each retried while the database is busy (SQLite: another connection —
+//! an import — holds the write lock; Postgres: a serialization failure, deadlock or lock timeout)
+//! for up to a minute. Also hands out answer ids without the database.
 
 use std::{
     collections::{hash_map::RandomState, HashSet},
@@ -13,12 +14,13 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
+    backend::is_retryable,
+    conversations::{insert_turn, TurnRecord},
     log::{insert_answer, insert_vote, AnswerRecord},
-    StoreError,
+    Pool, StoreError,
 };
 
 /// Jobs waiting at most; beyond that, queueing waits (the database has been locked for long).
@@ -46,6 +48,8 @@ enum Kind {
         vote: i8,
     },
     Flush(oneshot::Sender<()>),
+    /// A follow-up's turn (`conversations`), queued after its answer.
+    Turn(Box<TurnRecord>),
 }
 
 impl Job {
@@ -61,6 +65,10 @@ impl Job {
             id,
             record: Box::new(record),
         })
+    }
+
+    pub(super) fn turn(turn: TurnRecord) -> Job {
+        Job::new(Kind::Turn(Box::new(turn)))
     }
 
     pub(super) fn vote(answer: i64, user_id: &str, vote: i8) -> Job {
@@ -83,7 +91,7 @@ pub(super) struct Recorder {
 
 impl Recorder {
     /// Start the writer on `pool` (needs a tokio runtime).
-    pub(super) fn start(pool: SqlitePool) -> Recorder {
+    pub(super) fn start(pool: Pool) -> Recorder {
         let (tx, rx) = mpsc::channel(QUEUE);
         let queued: Arc<Mutex<HashSet<i64>>> = Arc::default();
         tokio::spawn(write_all(pool, rx, queued.clone()));
@@ -128,11 +136,7 @@ impl Recorder {
     }
 }
 
-async fn write_all(
-    pool: SqlitePool,
-    mut rx: mpsc::Receiver<Job>,
-    queued: Arc<Mutex<HashSet<i64>>>,
-) {
+async fn write_all(pool: Pool, mut rx: mpsc::Receiver<Job>, queued: Arc<Mutex<HashSet<i64>>>) {
     while let Some(Job { queued_at, kind }) = rx.recv().await {
         let ago = || queued_at.elapsed().as_secs_f64();
         match kind {
@@ -160,6 +164,12 @@ async fn write_all(
                     tracing::error!(error = %e, answer_id = answer, "could not record a vote");
                 }
             }
+            Kind::Turn(turn) => {
+                let written = retrying(GIVE_UP_AFTER, || insert_turn(&pool, &turn, ago())).await;
+                if let Err(e) = written {
+                    tracing::error!(error = %e, answer_id = turn.answer_id, "could not record a follow-up's turn");
+                }
+            }
         }
     }
 }
@@ -174,25 +184,13 @@ where
     let mut pause = FIRST_PAUSE;
     loop {
         match op().await {
-            Err(e) if is_busy(&e) && started.elapsed() + pause < give_up => {
+            Err(e) if is_retryable(&e) && started.elapsed() + pause < give_up => {
                 tracing::debug!(error = %e, "database busy; the answer log retries");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(MAX_PAUSE);
             }
             other => return other,
         }
-    }
-}
-
-/// SQLITE_BUSY / SQLITE_LOCKED (any extended code), or no connection free in time.
-fn is_busy(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => db
-            .code()
-            .and_then(|c| c.parse::<i32>().ok())
-            .is_some_and(|c| matches!(c & 0xff, 5 | 6)),
-        sqlx::Error::PoolTimedOut => true,
-        _ => false,
     }
 }
 

@@ -3,16 +3,15 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use indicatif::ProgressBar;
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-use sqlx::{Sqlite, Transaction};
-
-use super::{bulk, index, Store, StoreError, NOW};
+use super::{bulk, index, text, Store, StoreError, Tx};
+use crate::db;
 use crate::{
     chunk,
     dataset::{Dataset, DatasetError, Episode},
 };
+use indicatif::ProgressBar;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ReloadReport {
@@ -93,11 +92,12 @@ impl Store {
         dry_run: bool,
         progress: &ProgressBar,
     ) -> Result<ReloadReport, ReloadError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let stored: Vec<(String, String)> =
-            sqlx::query_as("SELECT url, content_hash FROM episodes")
-                .fetch_all(&mut *tx)
-                .await?;
+        let mut tx = self.begin_write().await?;
+        let stored: Vec<(String, String)> = db!(&mut tx, |c| sqlx::query_as(
+            "SELECT url, content_hash FROM episodes"
+        )
+        .fetch_all(c)
+        .await)?;
         if dataset.episodes.is_empty() && !stored.is_empty() {
             return Err(ReloadError::WouldEmpty {
                 source_name: dataset.source.clone(),
@@ -163,13 +163,15 @@ impl Store {
 
     /// Record a rejected reload attempt (the stored dataset was not touched).
     pub async fn log_rejected(&self, source: &str, message: &str) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO reloads (at, source, outcome, message) VALUES ({NOW}, ?, 'rejected', ?)"
+        db!(&self.pool, |c, d| sqlx::query(&format!(
+            "INSERT INTO reloads (at, source, outcome, message) VALUES ({}, $1, 'rejected', $2)",
+            d.now()
         ))
         .bind(source)
         .bind(message)
-        .execute(&self.pool)
-        .await?;
+        .execute(c)
+        .await
+        .map(super::affected))?;
         Ok(())
     }
 
@@ -179,21 +181,24 @@ impl Store {
         outcome: &str,
         message: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        insert_log(&mut conn, r, outcome, message).await?;
+        let mut tx = self.begin().await?;
+        insert_log(&mut tx, r, outcome, message).await?;
+        tx.commit().await?;
         Ok(())
     }
 }
 
 pub(super) async fn insert_log(
-    conn: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     r: &ReloadReport,
     outcome: &str,
     message: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+    db!(tx, |c, d| {
+        sqlx::query(&format!(
         "INSERT INTO reloads (at, source, outcome, added, updated, removed, unchanged, repaired_fields, warnings, message)
-         VALUES ({NOW}, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+         VALUES ({}, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        d.now()
     ))
     .bind(&r.source)
     .bind(outcome)
@@ -204,18 +209,19 @@ pub(super) async fn insert_log(
     .bind(r.repaired_fields as i64)
     .bind(r.warnings.len() as i64)
     .bind(message)
-    .execute(conn)
-    .await?;
+    .execute(c)
+    .await.map(super::affected)
+    })?;
     Ok(())
 }
 
-async fn clear_all(tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> {
-    for sql in [
-        "INSERT INTO episodes_fts(episodes_fts) VALUES('delete-all')",
-        "DELETE FROM questions",
-        "DELETE FROM episodes",
-    ] {
-        sqlx::query(sql).execute(&mut **tx).await?;
+async fn clear_all(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    text::clear(tx).await?;
+    for sql in ["DELETE FROM questions", "DELETE FROM episodes"] {
+        db!(&mut *tx, |c| sqlx::query(sql)
+            .execute(c)
+            .await
+            .map(super::affected))?;
     }
     Ok(())
 }

@@ -1,15 +1,17 @@
-//! Episode-level full-text queries (SQLite FTS5, BM25 over title, summary and questions) and the
-//! data citations need. Passages are ranked by `crate::index` over `store::index` rows.
+//! Episode-level full-text queries (BM25 over title, summary and questions, `store::text`) and
+//! the data citations need. Passages are ranked by `crate::index` over `store::index` rows.
 //!
-//! Callers pass a MATCH expression built by `retrieve::fts_query` (the one sanitizer for user text)
-//! and run every query of one search inside one read transaction (`Store::begin_read`), so a
-//! concurrent reload is seen entirely or not at all.
+//! Callers pass a question's content words (`store::text` quotes each, the one sanitizer for user
+//! text) and run every query of one search inside one read transaction (`Store::begin_read`), so
+//! a concurrent reload is seen entirely or not at all.
 
 use std::collections::HashMap;
 
-use sqlx::{Sqlite, SqliteConnection, Transaction};
-
-use super::{Store, StoreError};
+use super::{
+    text::{self, Fields},
+    Store, StoreError, Tx,
+};
+use crate::db;
 
 /// One matching episode (title/summary/questions); `score` is BM25 made positive.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,48 +35,30 @@ pub struct PassageText {
 }
 
 impl Store {
-    /// A read transaction: every query in it sees one snapshot of the database.
-    pub async fn begin_read(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.pool.begin().await?)
-    }
-
     /// Internal id of an episode given its public `episode_id`.
-    pub async fn episode_key(
-        conn: &mut SqliteConnection,
-        episode_id: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT id FROM episodes WHERE episode_id = ?")
-                .bind(episode_id)
-                .fetch_optional(conn)
-                .await?,
+    pub async fn episode_key(tx: &mut Tx, episode_id: &str) -> Result<Option<i64>, StoreError> {
+        Ok(db!(tx, |c| sqlx::query_scalar(
+            "SELECT id FROM episodes WHERE episode_id = $1"
         )
+        .bind(episode_id)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// Episodes whose title, summary (and, unless `use_questions` is false, generated questions) match.
     pub async fn search_episodes(
-        conn: &mut SqliteConnection,
-        fts_match: &str,
+        tx: &mut Tx,
+        words: &[String],
         use_questions: bool,
         weights: [f64; 3],
         limit: usize,
     ) -> Result<Vec<EpisodeHit>, StoreError> {
-        let expr = if use_questions {
-            fts_match.to_string()
+        let fields = if use_questions {
+            Fields::All
         } else {
-            format!("{{title summary}} : ({fts_match})")
+            Fields::TitleSummary
         };
-        let rows: Vec<(i64, f64)> = sqlx::query_as(
-            "SELECT rowid, -bm25(episodes_fts, ?2, ?3, ?4) AS s FROM episodes_fts WHERE episodes_fts MATCH ?1
-             ORDER BY s DESC LIMIT ?5",
-        )
-        .bind(expr)
-        .bind(weights[0])
-        .bind(weights[1])
-        .bind(weights[2])
-        .bind(limit as i64)
-        .fetch_all(conn)
-        .await?;
+        let rows = text::rank(tx, words, fields, weights, limit).await?;
         Ok(rows
             .into_iter()
             .map(|(episode, score)| EpisodeHit { episode, score })
@@ -83,7 +67,7 @@ impl Store {
 
     /// Citation data and transcripts of the given internal episode ids.
     pub async fn passage_texts(
-        conn: &mut SqliteConnection,
+        tx: &mut Tx,
         episodes: &[i64],
     ) -> Result<HashMap<i64, PassageText>, StoreError> {
         let mut out = HashMap::with_capacity(episodes.len());
@@ -91,12 +75,14 @@ impl Store {
             if out.contains_key(id) {
                 continue;
             }
-            let row: Option<PassageText> = sqlx::query_as(
-                "SELECT id, episode_id, url, title, length_s, total_words, transcript, word_times FROM episodes WHERE id = ?",
+            let row: Option<PassageText> = db!(&mut *tx, |c| {
+                sqlx::query_as(
+                "SELECT id, episode_id, url, title, length_s, total_words, transcript, word_times FROM episodes WHERE id = $1",
             )
             .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+            .fetch_optional(c)
+            .await
+            })?;
             if let Some(r) = row {
                 out.insert(*id, r);
             }

@@ -2,11 +2,13 @@
 //! most cited episodes and the questions the archive did not cover, over the last N days.
 //!
 //! Days are UTC calendar days (answers' `at` is UTC); "the last N days" ends today and counts
-//! it. All queries read one snapshot (one read transaction), so the figures add up.
+//! it. All queries read one snapshot (one read transaction), so the figures add up. The same SQL
+//! serves both backends but for the calendar and the JSON functions.
 
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::{Dialect, Store, StoreError, Tx};
+use crate::db;
 
 /// Answers of one day, by kind. The kinds do not overlap and add up to the day's questions.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -70,66 +72,88 @@ pub struct LogStats {
 /// Not-covered questions read for grouping at most (newest first): bounds memory on a huge log.
 pub const MAX_NOT_COVERED_ROWS: i64 = 50_000;
 
-/// An answer's kind, as SQL over `answers a`: `mode` and `confident` since 0001, `fell_back`
-/// since 0006 (NULL before: counted as quoted).
-const LLM: &str = "a.confident <> 0 AND a.mode = 'llm'";
-const QUOTED: &str = "a.confident <> 0 AND a.mode <> 'llm' AND COALESCE(a.fell_back, 0) = 0";
-const FELL_BACK: &str = "a.confident <> 0 AND a.mode <> 'llm' AND a.fell_back = 1";
-const NOT_COVERED: &str = "a.confident = 0";
+/// An answer's kind, as SQL over `answers a` (flags read as booleans, 0/1 on SQLite): `mode` and
+/// `confident` since 0001, `fell_back` since 0006 (NULL before: counted as quoted).
+const LLM: &str = "a.confident AND a.mode = 'llm'";
+const QUOTED: &str = "a.confident AND a.mode <> 'llm' AND NOT COALESCE(a.fell_back, FALSE)";
+const FELL_BACK: &str = "a.confident AND a.mode <> 'llm' AND COALESCE(a.fell_back, FALSE)";
+const NOT_COVERED: &str = "NOT a.confident";
 
 impl Store {
     /// The log of the last `days` days (today included; `days` ≥ 1), with the `top` most cited
     /// episodes.
     pub async fn log_stats(&self, days: u32, top: usize) -> Result<LogStats, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_read().await?;
+        // The period's days and the day after it, `YYYY-MM-DD` (UTC), from the database's clock.
+        let days_sql = match tx.dialect() {
+            Dialect::Sqlite => {
+                "WITH RECURSIVE d(day) AS (SELECT date('now', $1) UNION ALL
+                 SELECT date(day, '+1 day') FROM d WHERE day < date('now', '+1 day'))
+                 SELECT day FROM d ORDER BY day"
+            }
+            Dialect::Postgres => {
+                "SELECT to_char(day, 'YYYY-MM-DD') FROM generate_series(
+                   CAST(now() AT TIME ZONE 'UTC' AS date) + CAST($1 AS interval),
+                   CAST(now() AT TIME ZONE 'UTC' AS date) + interval '1 day',
+                   interval '1 day') AS day ORDER BY day"
+            }
+        };
         let back = format!("-{} days", days.saturating_sub(1));
-        let (first, last): (String, String) = sqlx::query_as("SELECT date('now', ?), date('now')")
+        let mut period: Vec<String> = db!(&mut tx, |c| sqlx::query_scalar(days_sql)
             .bind(&back)
-            .fetch_one(&mut *tx)
-            .await?;
-        // `at` is RFC 3339 UTC: a day's answers are those from `day` to the next day, text-wise.
-        let until: String = sqlx::query_scalar("SELECT date(?, '+1 day')")
-            .bind(&last)
-            .fetch_one(&mut *tx)
-            .await?;
-        let per_day: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(&format!(
-            "WITH RECURSIVE d(day) AS (SELECT ?1 UNION ALL SELECT date(day, '+1 day') FROM d WHERE day < ?2)
-             SELECT d.day,
-                    COALESCE(SUM({LLM}), 0), COALESCE(SUM({QUOTED}), 0),
-                    COALESCE(SUM({FELL_BACK}), 0), COALESCE(SUM({NOT_COVERED}), 0)
-             FROM d LEFT JOIN answers a ON a.at >= d.day AND a.at < date(d.day, '+1 day')
-             GROUP BY d.day ORDER BY d.day"
+            .fetch_all(c)
+            .await)?;
+        // `at` is RFC 3339 UTC: the period's answers are those from its first day to the day
+        // after it, text-wise.
+        let until = period.pop().unwrap_or_default();
+        let first = period.first().cloned().unwrap_or_else(|| until.clone());
+        let per_day: Vec<(String, i64, i64, i64, i64)> = db!(&mut tx, |c| {
+            sqlx::query_as(&format!(
+            "SELECT substr(a.at, 1, 10),
+                    COUNT(CASE WHEN {LLM} THEN 1 END), COUNT(CASE WHEN {QUOTED} THEN 1 END),
+                    COUNT(CASE WHEN {FELL_BACK} THEN 1 END), COUNT(CASE WHEN {NOT_COVERED} THEN 1 END)
+             FROM answers a WHERE a.at >= $1 AND a.at < $2
+             GROUP BY 1"
         ))
         .bind(&first)
-        .bind(&last)
-        .fetch_all(&mut *tx)
-        .await?;
-        let days = per_day
+        .bind(&until)
+        .fetch_all(c)
+        .await
+        })?;
+        let mut counted: std::collections::HashMap<String, (i64, i64, i64, i64)> = per_day
             .into_iter()
-            .map(|(day, llm, quoted, fell_back, not_covered)| {
+            .map(|(day, a, b, c, d)| (day, (a, b, c, d)))
+            .collect();
+        let days = period
+            .into_iter()
+            .map(|day| {
+                let (llm, quoted, fell_back, not_covered) =
+                    counted.remove(&day).unwrap_or_default();
                 DayCount::new(day, llm, quoted, fell_back, not_covered)
             })
             .collect();
-        let (up, down): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(f.vote > 0), 0), COALESCE(SUM(f.vote < 0), 0)
+        let (up, down): (i64, i64) = db!(&mut tx, |c| {
+            sqlx::query_as(
+            "SELECT COUNT(CASE WHEN f.vote > 0 THEN 1 END), COUNT(CASE WHEN f.vote < 0 THEN 1 END)
              FROM feedback f JOIN answers a ON a.id = f.answer
-             WHERE a.at >= ? AND a.at < ?",
+             WHERE a.at >= $1 AND a.at < $2",
         )
         .bind(&first)
         .bind(&until)
-        .fetch_one(&mut *tx)
-        .await?;
+        .fetch_one(c)
+        .await
+        })?;
         let cited = cited_episodes(&mut tx, &first, &until, top).await?;
-        let not_covered: Vec<(String, String)> = sqlx::query_as(&format!(
+        let not_covered: Vec<(String, String)> = db!(&mut tx, |c| sqlx::query_as(&format!(
             "SELECT a.question, a.at FROM answers a
-             WHERE a.at >= ? AND a.at < ? AND {NOT_COVERED}
-             ORDER BY a.id DESC LIMIT ?"
+             WHERE a.at >= $1 AND a.at < $2 AND {NOT_COVERED}
+             ORDER BY a.id DESC LIMIT $3"
         ))
         .bind(&first)
         .bind(&until)
         .bind(MAX_NOT_COVERED_ROWS)
-        .fetch_all(&mut *tx)
-        .await?;
+        .fetch_all(c)
+        .await)?;
         tx.commit().await?;
         Ok(LogStats {
             days,
@@ -144,42 +168,69 @@ impl Store {
 /// Episodes cited by the period's answers the archive covered (a not-covered answer's nearest
 /// passage is shown, not cited): since migration 0006 those of `cited_json`, as shown under the
 /// answer; before, every source of `sources_json` (the passages the answer was made from). Damaged
-/// JSON counts as no citation.
+/// JSON counts as no citation. The JSON is read in the database, with each dialect's functions.
 async fn cited_episodes(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut Tx,
     first: &str,
     until: &str,
     top: usize,
 ) -> Result<Vec<CitedEpisode>, StoreError> {
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
-        "WITH docs AS (
-             SELECT a.id AS answer,
-                    CASE WHEN a.cited_json IS NOT NULL
-                         THEN CASE WHEN json_valid(a.cited_json) THEN a.cited_json ELSE '[]' END
-                         WHEN json_valid(a.sources_json) THEN a.sources_json ELSE '[]' END AS doc
-             FROM answers a
-             WHERE a.at >= ?1 AND a.at < ?2 AND NOT ({NOT_COVERED})
-         ), s AS (
-             -- Paths into the whole (valid) document: an element of any shape is safe to probe.
-             SELECT docs.answer, json_extract(docs.doc, j.fullkey || '.url') AS url,
-                    CASE WHEN json_type(docs.doc, j.fullkey || '.title') = 'text'
-                         THEN json_extract(docs.doc, j.fullkey || '.title') END AS title,
-                    CASE WHEN json_type(docs.doc, j.fullkey || '.moments') = 'integer'
-                         THEN json_extract(docs.doc, j.fullkey || '.moments') ELSE 1 END AS passages
-             FROM docs, json_each(CASE WHEN json_type(docs.doc) = 'array' THEN docs.doc ELSE '[]' END) j
-             WHERE json_type(docs.doc, j.fullkey || '.url') = 'text'
-         )
-         SELECT s.url, COALESCE(e.title, MAX(s.title), s.url), COUNT(DISTINCT s.answer), SUM(s.passages)
-         FROM s LEFT JOIN episodes e ON e.url = s.url
-         GROUP BY s.url
-         ORDER BY 3 DESC, 4 DESC, s.url
-         LIMIT ?3"
-    ))
-    .bind(first)
-    .bind(until)
-    .bind(i64::try_from(top).unwrap_or(i64::MAX))
-    .fetch_all(&mut *tx)
-    .await?;
+    let sql = match tx.dialect() {
+        Dialect::Sqlite => format!(
+            "WITH docs AS (
+                 SELECT a.id AS answer,
+                        CASE WHEN a.cited_json IS NOT NULL
+                             THEN CASE WHEN json_valid(a.cited_json) THEN a.cited_json ELSE '[]' END
+                             WHEN json_valid(a.sources_json) THEN a.sources_json ELSE '[]' END AS doc
+                 FROM answers a
+                 WHERE a.at >= $1 AND a.at < $2 AND NOT ({NOT_COVERED})
+             ), s AS (
+                 -- Paths into the whole (valid) document: an element of any shape is safe to probe.
+                 SELECT docs.answer, json_extract(docs.doc, j.fullkey || '.url') AS url,
+                        CASE WHEN json_type(docs.doc, j.fullkey || '.title') = 'text'
+                             THEN json_extract(docs.doc, j.fullkey || '.title') END AS title,
+                        CASE WHEN json_type(docs.doc, j.fullkey || '.moments') = 'integer'
+                             THEN json_extract(docs.doc, j.fullkey || '.moments') ELSE 1 END AS passages
+                 FROM docs, json_each(CASE WHEN json_type(docs.doc) = 'array' THEN docs.doc ELSE '[]' END) j
+                 WHERE json_type(docs.doc, j.fullkey || '.url') = 'text'
+             )
+             SELECT s.url, COALESCE(e.title, MAX(s.title), s.url), COUNT(DISTINCT s.answer), SUM(s.passages)
+             FROM s LEFT JOIN episodes e ON e.url = s.url
+             GROUP BY s.url
+             ORDER BY 3 DESC, 4 DESC, s.url
+             LIMIT $3"
+        ),
+        Dialect::Postgres => format!(
+            "WITH docs AS (
+                 SELECT a.id AS answer,
+                        COALESCE(gdbot_try_jsonb(COALESCE(a.cited_json, a.sources_json)), '[]') AS doc
+                 FROM answers a
+                 WHERE a.at >= $1 AND a.at < $2 AND NOT ({NOT_COVERED})
+             ), s AS (
+                 SELECT docs.answer, j.e ->> 'url' AS url,
+                        CASE WHEN jsonb_typeof(j.e -> 'title') = 'string' THEN j.e ->> 'title' END AS title,
+                        -- an integer (as SQLite's json_type tells one), else one passage
+                        CASE WHEN jsonb_typeof(j.e -> 'moments') = 'number'
+                                  AND (j.e ->> 'moments') ~ '^-?[0-9]{{1,18}}$'
+                             THEN CAST(j.e ->> 'moments' AS BIGINT) ELSE 1 END AS passages
+                 FROM docs, jsonb_array_elements(
+                          CASE WHEN jsonb_typeof(docs.doc) = 'array' THEN docs.doc ELSE '[]' END) AS j(e)
+                 WHERE jsonb_typeof(j.e -> 'url') = 'string'
+             )
+             SELECT s.url, COALESCE(MAX(e.title), MAX(s.title), s.url), COUNT(DISTINCT s.answer),
+                    CAST(SUM(s.passages) AS BIGINT)
+             FROM s LEFT JOIN episodes e ON e.url = s.url
+             GROUP BY s.url
+             ORDER BY 3 DESC, 4 DESC, s.url COLLATE \"C\"
+             LIMIT $3"
+        ),
+    };
+    let rows: Vec<(String, String, i64, i64)> = db!(tx, |c| sqlx::query_as(&sql)
+        .bind(first)
+        .bind(until)
+        .bind(i64::try_from(top).unwrap_or(i64::MAX))
+        .fetch_all(c)
+        .await)?;
     Ok(rows
         .into_iter()
         .map(|(url, title, answers, passages)| CitedEpisode {

@@ -199,11 +199,12 @@ async fn add_is_for_moderators_checks_options_and_adds_atomically() {
             .map(String::as_str),
         Some("orchard0001")
     );
-    let log: Vec<String> =
-        sqlx::query_scalar("SELECT source || ' ' || outcome FROM reloads WHERE id > 1 ORDER BY id")
-            .fetch_all(store.pool())
-            .await
-            .expect("reloads");
+    let log: Vec<String> = gdbot::db!(store.pool(), |c| sqlx::query_scalar(
+        "SELECT source || ' ' || outcome FROM reloads WHERE id > 1 ORDER BY id"
+    )
+    .fetch_all(c)
+    .await)
+    .expect("reloads");
     assert_eq!(
         log,
         [

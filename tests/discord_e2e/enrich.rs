@@ -148,10 +148,12 @@ async fn enrich_is_for_moderators_shows_progress_and_ends_with_the_summary() {
     assert!(detail
         .summary
         .is_some_and(|s| s.starts_with("The episode covers")));
-    let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM enrichments WHERE outcome = 'ok'")
-        .fetch_one(bot.app.store_for_tests().pool())
-        .await
-        .expect("log");
+    let logged: i64 = gdbot::db!(bot.app.store_for_tests().pool(), |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM enrichments WHERE outcome = 'ok'"
+    )
+    .fetch_one(c)
+    .await)
+    .expect("log");
     assert_eq!(logged, 1);
 
     // Again: it has a summary and questions now, so it is skipped (no LLM call).

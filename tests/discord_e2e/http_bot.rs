@@ -87,10 +87,14 @@ impl HttpBot {
 
     /// Answers stored in the bot's database.
     pub(crate) async fn answers_logged(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM answers")
-            .fetch_one(self.app.store_for_tests().pool())
-            .await
-            .expect("count answers")
+        // Answers are written in the background: the message can be final before its row is.
+        self.app.store_for_tests().flush_log().await;
+        gdbot::db!(self.app.store_for_tests().pool(), |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM answers"
+        )
+        .fetch_one(c)
+        .await)
+        .expect("count answers")
     }
 
     /// Ask the bot to stop; returns the serving task, which ends once in-flight work is drained.

@@ -3,11 +3,14 @@
 //! - `fake_proof`: the fake Discord driven by serenity itself (no gdbot code);
 //! - `fake_strict`: the fake refuses what Discord refuses (bodies, callback types, expired tokens)
 //!   and rate-limits like Discord; `fake_uploads`: it takes files as Discord does (multipart);
-//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `enrich`, `add`, `stats`: gdbot's
+//!   `fake_modals`: it runs modals like Discord;
+//! - `scenarios`, `resilience`, `guards`, `suggested`, `writes`, `components`, `ratelimits`, `enrich`, `add`, `stats`,
+//!   `followup`: gdbot's
 //!   Discord front door (`gdbot::discord::serve`) end to end,
 //!   driven through the harness in `bot`;
 //! - `http_mode`: `gdbot::discord::serve_http` (interactions as signed HTTP POSTs), through the
-//!   harness in `http_bot`; `shards`: gateway processes splitting the shards.
+//!   harness in `http_bot`; `shards`: gateway processes splitting the shards; `load` (ignored):
+//!   `serve --http` replicas on one database under 1,000 /ask.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -16,12 +19,15 @@ mod add;
 mod bot;
 mod components;
 mod enrich;
+mod fake_modals;
 mod fake_proof;
 mod fake_strict;
 mod fake_uploads;
+mod followup;
 mod guards;
 mod http_bot;
 mod http_mode;
+mod load;
 mod ratelimits;
 mod resilience;
 mod scenarios;

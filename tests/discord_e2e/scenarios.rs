@@ -300,11 +300,12 @@ async fn reload_checks_permission_validates_and_reports() {
         count - 1
     );
     // Every import attempt is logged: the refused one never started.
-    let sources: Vec<String> =
+    let sources: Vec<String> = gdbot::db!(bot.app.store_for_tests().pool(), |c| {
         sqlx::query_scalar("SELECT source || ' ' || outcome FROM reloads ORDER BY id")
-            .fetch_all(bot.app.store_for_tests().pool())
+            .fetch_all(c)
             .await
-            .expect("reloads");
+    })
+    .expect("reloads");
     assert_eq!(
         sources[sources.len() - 2..],
         ["broken.csv rejected", "good.csv ok"],

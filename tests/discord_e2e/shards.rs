@@ -56,10 +56,14 @@ impl Process {
     }
 
     async fn answers_logged(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM answers")
-            .fetch_one(self.app.store_for_tests().pool())
-            .await
-            .expect("count answers")
+        // Answers are written in the background: the message can be final before its row is.
+        self.app.store_for_tests().flush_log().await;
+        gdbot::db!(self.app.store_for_tests().pool(), |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM answers"
+        )
+        .fetch_one(c)
+        .await)
+        .expect("count answers")
     }
 
     async fn stop(self) {

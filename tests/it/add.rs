@@ -31,19 +31,21 @@ pub(crate) fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 
 /// (url, content_hash) of every stored episode but `except`.
 async fn others(app: &App, except: &str) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT url, content_hash FROM episodes WHERE url <> ? ORDER BY url")
-        .bind(except)
-        .fetch_all(app.store_for_tests().pool())
-        .await
-        .unwrap()
+    gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_as(
+        "SELECT url, content_hash FROM episodes WHERE url <> $1 ORDER BY url"
+    )
+    .bind(except)
+    .fetch_all(c)
+    .await)
+    .unwrap()
 }
 
 async fn reload_log(app: &App) -> Vec<(String, String, i64, i64, i64)> {
-    sqlx::query_as(
+    gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_as(
         "SELECT source, outcome, added, updated, unchanged FROM reloads WHERE id > 1 ORDER BY id",
     )
-    .fetch_all(app.store_for_tests().pool())
-    .await
+    .fetch_all(c)
+    .await)
     .unwrap()
 }
 
@@ -219,11 +221,12 @@ async fn bad_files_and_options_change_nothing() {
             "{name}"
         );
     }
-    let rejected: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM reloads WHERE outcome = 'rejected'")
-            .fetch_one(app.store_for_tests().pool())
-            .await
-            .unwrap();
+    let rejected: i64 = gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reloads WHERE outcome = 'rejected'"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
     assert_eq!(rejected as usize, n, "every attempt is logged");
     // The option is named in a way front ends can use.
     let err = app.add_file(&good, meta("x", "T")).await.unwrap_err();
@@ -297,11 +300,11 @@ async fn a_manifest_is_validated_whole_then_added_in_one_transaction() {
     let r = app.add_manifest(&good).await.unwrap();
     assert_eq!((r.added, r.archive_episodes), (2, 5));
     assert_eq!(r.episodes[1].title, "Two, the sequel");
-    let log: Vec<(String, i64)> = sqlx::query_as(
+    let log: Vec<(String, i64)> = gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_as(
         "SELECT source, added FROM reloads WHERE outcome = 'ok' ORDER BY id DESC LIMIT 1",
     )
-    .fetch_all(app.store_for_tests().pool())
-    .await
+    .fetch_all(c)
+    .await)
     .unwrap();
     assert!(
         log[0].0.ends_with("good.csv") && log[0].1 == 2,
@@ -329,16 +332,19 @@ async fn concurrent_reader_sees_before_or_after_an_add_never_a_mix() {
             let mut seen = std::collections::BTreeSet::new();
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 let mut tx = store.begin_read().await.unwrap();
-                let eps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM episodes")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
+                let eps: i64 = gdbot::db!(&mut tx, |c| sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM episodes"
+                )
+                .fetch_one(c)
+                .await)
+                .unwrap();
                 tokio::task::yield_now().await;
-                let (windows, indexed): (i64, i64) =
-                    sqlx::query_as("SELECT windows, length(layout) / 20 FROM index_meta")
-                        .fetch_one(&mut *tx)
-                        .await
-                        .unwrap();
+                let (windows, indexed): (i64, i64) = gdbot::db!(&mut tx, |c| sqlx::query_as(
+                    "SELECT windows, CAST(length(layout) / 20 AS BIGINT) FROM index_meta"
+                )
+                .fetch_one(c)
+                .await)
+                .unwrap();
                 tx.commit().await.unwrap();
                 assert!(
                     consistent(eps, windows, indexed),

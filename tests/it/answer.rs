@@ -103,11 +103,11 @@ async fn llm_answer_streams_and_cites_the_prompt_passages() {
     assert!(s.link.contains("&t=") && s.timestamp_s.is_some(), "{s:?}");
     // recorded (in the background)
     app.store_for_tests().flush_log().await;
-    let n: i64 = sqlx::query_scalar(
+    let n: i64 = gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM answers WHERE mode = 'llm' AND prompt_tokens = 100",
     )
-    .fetch_one(app.store_for_tests().pool())
-    .await
+    .fetch_one(c)
+    .await)
     .unwrap();
     assert_eq!(n, 1);
 }

@@ -16,7 +16,7 @@ pub(crate) fn gdbot_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdbot"));
     cmd.args(args)
         .current_dir(dir) // no stray .env from the developer's checkout
-        .env("DATABASE_URL", format!("sqlite://{}/cli.db", dir.display()))
+        .env("DATABASE_URL", crate::support::db::url(dir, "cli.db"))
         .env("DATASET_PATH", DATASET)
         .env("RUST_LOG", "error");
     for k in [
@@ -281,10 +281,7 @@ fn a_closed_stdout_ends_quietly() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gdbot"))
             .args(args)
             .current_dir(dir.path())
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/cli.db", dir.path().display()),
-            )
+            .env("DATABASE_URL", crate::support::db::url(&dir, "cli.db"))
             .env("DATASET_PATH", DATASET)
             .env("RUST_LOG", "error")
             .env_remove("OPENAI_API_KEY")
@@ -319,10 +316,7 @@ fn rust_log_is_validated_and_read_from_dot_env() {
         Command::new(env!("CARGO_BIN_EXE_gdbot"))
             .arg("episodes")
             .current_dir(dir.path())
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}/cli.db", dir.path().display()),
-            )
+            .env("DATABASE_URL", crate::support::db::url(&dir, "cli.db"))
             .env("DATASET_PATH", DATASET)
             .env_remove("RUST_LOG")
             .output()

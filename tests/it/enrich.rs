@@ -131,21 +131,21 @@ pub(crate) fn asked(fake: &FakeOpenAi) -> Vec<(usize, bool)> {
 
 /// (position, text, start_word, end_word) of the stored questions.
 pub(crate) async fn questions(app: &App) -> Vec<(i64, String, Option<i64>, Option<i64>)> {
-    sqlx::query_as(
+    gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_as(
         "SELECT q.position, q.text, q.start_word, q.end_word FROM questions q
-         JOIN episodes e ON e.id = q.episode WHERE e.episode_id = ? ORDER BY q.position",
+         JOIN episodes e ON e.id = q.episode WHERE e.episode_id = $1 ORDER BY q.position",
     )
     .bind(ID)
-    .fetch_all(app.store_for_tests().pool())
-    .await
+    .fetch_all(c)
+    .await)
     .unwrap()
 }
 
 pub(crate) async fn scalar(app: &App, sql: &str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(app.store_for_tests().pool())
-        .await
-        .unwrap()
+    gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_scalar(sql)
+        .fetch_one(c)
+        .await)
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,12 +211,24 @@ async fn one_call_per_chunk_plus_one_and_questions_stored_with_their_chunk_span(
     // The episode-level full-text row knows the new questions and summary.
     let hits = scalar(
         &app,
-        "SELECT COUNT(*) FROM episodes_fts WHERE episodes_fts MATCH 'zebrafish2 AND career'",
+        match app.store_for_tests().dialect() {
+            gdbot::store::Dialect::Sqlite => {
+                "SELECT COUNT(*) FROM episodes_fts WHERE episodes_fts MATCH 'zebrafish2 AND career'"
+            }
+            gdbot::store::Dialect::Postgres => {
+                "SELECT COUNT(*) FROM (SELECT episode FROM episode_terms WHERE term IN ('zebrafish2', 'career')
+                 GROUP BY episode HAVING COUNT(*) = 2) AS both_terms"
+            }
+        },
     )
     .await;
     assert_eq!(hits, 1);
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM enrich_chunks WHERE written = 1").await as usize,
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM enrich_chunks WHERE written = TRUE"
+        )
+        .await as usize,
         n,
         "kept, marked written"
     );

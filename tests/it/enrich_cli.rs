@@ -15,10 +15,7 @@ fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Comman
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdbot"));
     cmd.args(args)
         .current_dir(dir.path()) // no stray .env
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/cli.db", dir.path().display()),
-        )
+        .env("DATABASE_URL", crate::support::db::url(dir, "cli.db"))
         .env("DATASET_PATH", dir.path().join("new.csv"))
         .env("RUST_LOG", "error");
     for k in [
@@ -173,16 +170,10 @@ async fn a_failed_run_exits_1_and_says_how_to_resume() {
 
 /// The chunk results stored so far in `dir`'s database.
 async fn stored_chunks(dir: &tempfile::TempDir) -> i64 {
-    let url = format!("sqlite://{}/cli.db", dir.path().display());
-    let Ok(pool) = sqlx::SqlitePool::connect(&url).await else {
-        return 0;
-    };
-    let n = sqlx::query_scalar("SELECT COUNT(*) FROM enrich_chunks")
-        .fetch_one(&pool)
+    let url = crate::support::db::url(dir, "cli.db");
+    crate::support::db::scalar_at(&url, "SELECT COUNT(*) FROM enrich_chunks")
         .await
-        .unwrap_or(0);
-    pool.close().await;
-    n
+        .unwrap_or(0)
 }
 
 /// Start `gdbot enrich --all`, stop it with `signal` once 2 chunk results are stored, then run it

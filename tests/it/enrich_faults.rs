@@ -43,10 +43,12 @@ async fn malformed_replies_are_asked_again_then_reported_and_never_stored() {
     );
     let part2 = asked(&fake).iter().filter(|a| a.0 == 2).count();
     assert_eq!(part2, 2, "asked again once");
-    let stored: Vec<i64> = sqlx::query_scalar("SELECT chunk FROM enrich_chunks ORDER BY chunk")
-        .fetch_all(app.store_for_tests().pool())
-        .await
-        .unwrap();
+    let stored: Vec<i64> = gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_scalar(
+        "SELECT chunk FROM enrich_chunks ORDER BY chunk"
+    )
+    .fetch_all(c)
+    .await)
+    .unwrap();
     assert_eq!(stored, [0], "chunk 1 kept, nothing of chunk 2");
     assert!(app.episode(ID).await.unwrap().unwrap().summary.is_none());
 

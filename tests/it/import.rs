@@ -160,11 +160,12 @@ async fn rejected_files_leave_the_dataset_untouched() {
         );
     }
     // every attempt was logged as rejected
-    let rejected: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM reloads WHERE outcome = 'rejected'")
-            .fetch_one(app.store_for_tests().pool())
-            .await
-            .unwrap();
+    let rejected: i64 = gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reloads WHERE outcome = 'rejected'"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
     assert_eq!(rejected, 12);
 }
 
@@ -206,11 +207,12 @@ async fn reload_reports_added_updated_removed_and_dry_run_changes_nothing() {
     let eps = app.episodes().await.unwrap();
     assert_eq!(eps.len(), 2);
     assert!(eps.iter().any(|e| e.title == "A New Title"));
-    let logged: Vec<(String, i64, i64)> =
+    let logged: Vec<(String, i64, i64)> = gdbot::db!(app.store_for_tests().pool(), |c| {
         sqlx::query_as("SELECT outcome, updated, removed FROM reloads ORDER BY id DESC LIMIT 2")
-            .fetch_all(app.store_for_tests().pool())
+            .fetch_all(c)
             .await
-            .unwrap();
+    })
+    .unwrap();
     assert_eq!(
         logged,
         vec![("ok".to_string(), 1, 1), ("dry-run".to_string(), 1, 1)]
@@ -218,6 +220,8 @@ async fn reload_reports_added_updated_removed_and_dry_run_changes_nothing() {
 }
 
 /// A reader hammering reads during reloads sees 3 or 2 episodes with a matching index, never a mix.
+/// The reader has a connection pool of its own (a second process, as far as the database can
+/// tell), and searches too; on Postgres too (the Postgres run).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_reader_sees_old_or_new_never_a_mix() {
     let dir = tempfile::tempdir().unwrap();
@@ -240,7 +244,9 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let last_seen = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let reader = {
-        let store = app.store_for_tests().clone();
+        let store = gdbot::store::Store::open(&app.config_for_tests().database_url)
+            .await
+            .unwrap();
         let done = done.clone();
         let last_seen = last_seen.clone();
         tokio::spawn(async move {
@@ -250,24 +256,36 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
                 && tokio::time::Instant::now() < deadline
             {
                 let mut tx = store.begin_read().await.unwrap();
-                let eps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM episodes")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
+                let eps: i64 = gdbot::db!(&mut tx, |c| sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM episodes"
+                )
+                .fetch_one(c)
+                .await)
+                .unwrap();
                 tokio::task::yield_now().await;
-                let (windows, indexed): (i64, i64) =
-                    sqlx::query_as("SELECT windows, length(layout) / 20 FROM index_meta")
-                        .fetch_one(&mut *tx)
-                        .await
-                        .unwrap();
+                let (windows, indexed): (i64, i64) = gdbot::db!(&mut tx, |c| sqlx::query_as(
+                    "SELECT windows, CAST(length(layout) / 20 AS BIGINT) FROM index_meta"
+                )
+                .fetch_one(c)
+                .await)
+                .unwrap();
                 tx.commit().await.unwrap();
                 assert!(
                     consistent(eps, windows, indexed),
                     "mixed snapshot: {eps} episodes, {windows} windows, {indexed} indexed"
                 );
+                let found =
+                    gdbot::retrieve::search(&store, "diffusion models", &Default::default())
+                        .await
+                        .unwrap();
+                assert!(
+                    !found.hits.is_empty() && found.hits.iter().all(|h| !h.text.is_empty()),
+                    "a search during reloads finds passages with their text"
+                );
                 seen.insert(eps);
                 last_seen.store(eps, std::sync::atomic::Ordering::SeqCst);
             }
+            store.close().await;
             seen
         })
     };
@@ -346,15 +364,20 @@ async fn a_missing_or_outdated_index_is_rebuilt_on_open() {
     };
     let hits = search(app.clone()).await;
     assert!(!hits.is_empty());
+    let bad_layout = match app.store_for_tests().dialect() {
+        gdbot::store::Dialect::Sqlite => "UPDATE index_meta SET layout = x'0102'",
+        gdbot::store::Dialect::Postgres => "UPDATE index_meta SET layout = decode('0102', 'hex')",
+    };
     for damage in [
         "DELETE FROM index_meta",
         "UPDATE index_meta SET scheme = 'blocks50-old'",
-        "UPDATE index_meta SET layout = x'0102'",
+        bad_layout,
     ] {
-        sqlx::query(damage)
-            .execute(app.store_for_tests().pool())
+        gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query(damage)
+            .execute(c)
             .await
-            .unwrap();
+            .map(gdbot::store::affected))
+        .unwrap();
         let damaged = search(app.clone()).await;
         assert!(damaged.is_empty(), "{damage}: a bad index is not used");
         let reopened = App::open(config(&dir, &[])).await.unwrap();

@@ -28,10 +28,7 @@ fn gdbot(
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdbot"));
     cmd.args(args)
         .current_dir(dir.path()) // no stray .env
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/cli.db", dir.path().display()),
-        )
+        .env("DATABASE_URL", crate::support::db::url(dir, "cli.db"))
         .env("DATASET_PATH", DATASET)
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_BASE_URL", fake.base_url())

@@ -15,11 +15,11 @@ use super::answer::{llm_app, says, QUESTION};
 /// `answers.answer` of every stored answer: (mode, length in bytes, prompt_tokens).
 async fn stored(app: &gdbot::App) -> Vec<(String, i64, Option<i64>)> {
     app.store_for_tests().flush_log().await;
-    sqlx::query_as(
-        "SELECT mode, length(CAST(answer AS BLOB)), prompt_tokens FROM answers ORDER BY id",
+    gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_as(
+        "SELECT mode, CAST(octet_length(answer) AS BIGINT), prompt_tokens FROM answers ORDER BY id",
     )
-    .fetch_all(app.store_for_tests().pool())
-    .await
+    .fetch_all(c)
+    .await)
     .unwrap()
 }
 

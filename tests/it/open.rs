@@ -3,11 +3,14 @@
 
 use std::str::FromStr;
 
-use gdbot::{store::Store, App};
+use gdbot::{
+    store::{Dialect, Store},
+    App,
+};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
 
-use crate::support::{app_with_dataset, config};
+use crate::support::{app_with_dataset, config, db};
 
 /// A postings blob damaged on disk is noticed by the next search that reads it (a warning), the
 /// index is rebuilt from the transcripts, and the search finds what it found before.
@@ -25,16 +28,24 @@ async fn damaged_postings_are_rebuilt_and_found_again() {
     let hits = search(app.clone()).await;
     assert!(!hits.is_empty());
     let mut app = app;
-    for damage in [
-        "UPDATE postings SET data = x'ff' WHERE term = 'runway'",
-        "UPDATE postings SET data = substr(data, 1, length(data) / 2) WHERE term = 'runway'",
-        "UPDATE postings SET data = zeroblob(length(data)) WHERE term = 'runway'",
-    ] {
-        let changed = sqlx::query(damage)
-            .execute(app.store_for_tests().pool())
+    let damages = match app.store_for_tests().dialect() {
+        Dialect::Sqlite => [
+            "UPDATE postings SET data = x'ff' WHERE term = 'runway'",
+            "UPDATE postings SET data = substr(data, 1, length(data) / 2) WHERE term = 'runway'",
+            "UPDATE postings SET data = zeroblob(length(data)) WHERE term = 'runway'",
+        ],
+        Dialect::Postgres => [
+            "UPDATE postings SET data = decode('ff', 'hex') WHERE term = 'runway'",
+            "UPDATE postings SET data = substr(data, 1, length(data) / 2) WHERE term = 'runway'",
+            "UPDATE postings SET data = decode(repeat('00', length(data)), 'hex') WHERE term = 'runway'",
+        ],
+    };
+    for damage in damages {
+        let changed = gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query(damage)
+            .execute(c)
             .await
-            .unwrap()
-            .rows_affected();
+            .map(gdbot::store::affected))
+        .unwrap();
         assert_eq!(changed, 1, "{damage}");
         app.close().await;
         let reopened = App::open(config(&dir, &[])).await.unwrap();
@@ -84,11 +95,12 @@ fn all_opened(results: Vec<Result<(i64, usize), String>>, what: &str) -> Vec<(i6
         .collect()
 }
 
+/// On Postgres, sqlx's migrator holds an advisory lock while it migrates.
 #[test]
 fn concurrent_first_opens_of_a_new_database_all_succeed() {
     for round in 0..5 {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/new.db", dir.path().display());
+        let url = db::url(&dir, "new.db");
         let opened = all_opened(open_at_once(&url, 6), &format!("round {round}"));
         assert!(opened.iter().all(|&o| o == (0, 0)), "{opened:?}");
     }
@@ -99,7 +111,10 @@ fn concurrent_first_opens_of_a_new_database_all_succeed() {
 async fn old_schema_database(dir: &tempfile::TempDir) -> String {
     let only_first = dir.path().join("migrations");
     std::fs::create_dir(&only_first).unwrap();
-    let first = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/0001_initial.sql");
+    let first = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/sqlite/0001_initial.sql"
+    );
     std::fs::copy(first, only_first.join("0001_initial.sql")).unwrap();
     let url = format!("sqlite://{}/old.db", dir.path().display());
     let options = SqliteConnectOptions::from_str(&url)
@@ -133,8 +148,13 @@ async fn old_schema_database(dir: &tempfile::TempDir) -> String {
     url
 }
 
+/// SQLite only (an old SQLite schema; the Postgres schema starts at today's): skipped on the
+/// Postgres run, which has the SQLite run before it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_opens_upgrading_an_old_schema_all_succeed() {
+    if db::on_postgres() {
+        return;
+    }
     for round in 0..5 {
         let dir = tempfile::tempdir().unwrap();
         let url = old_schema_database(&dir).await;
@@ -156,8 +176,11 @@ async fn concurrent_opens_upgrading_an_old_schema_all_succeed() {
 async fn concurrent_processes_open_new_and_old_databases() {
     for round in 0..3 {
         let dir = tempfile::tempdir().unwrap();
-        let old = old_schema_database(&dir).await;
-        for url in [format!("sqlite://{}/new.db", dir.path().display()), old] {
+        let mut urls = vec![db::url(&dir, "new.db")];
+        if !db::on_postgres() {
+            urls.push(old_schema_database(&dir).await);
+        }
+        for url in urls {
             let children: Vec<_> = (0..4)
                 .map(|_| {
                     std::process::Command::new(env!("CARGO_BIN_EXE_gdbot"))
@@ -182,4 +205,65 @@ async fn concurrent_processes_open_new_and_old_databases() {
             }
         }
     }
+}
+
+/// A database written by main's binary before the migrations moved to `migrations/sqlite/`
+/// (tests/data/db/README.md) opens as it is: its recorded migrations match the embedded ones
+/// (nothing applied again; only 0005, conversations, which came later, is added), and its
+/// episodes, index and answers are there.
+#[tokio::test]
+async fn a_database_made_by_an_older_binary_opens_without_migrating_again() {
+    if db::on_postgres() {
+        return; // SQLite only; the SQLite run has it
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let gz = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/db/main-6b2cf61.db.gz"
+    );
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(gz).unwrap()),
+        &mut bytes,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("old.db"), bytes).unwrap();
+    let url = format!("sqlite://{}/old.db", dir.path().display());
+    let recorded = |url: String| async move {
+        let pool = SqlitePool::connect(&url).await.unwrap();
+        let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT version, description, checksum FROM _sqlx_migrations ORDER BY version",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        rows
+    };
+    let before = recorded(url.clone()).await;
+    assert_eq!(before.len(), 5, "0001–0004 and 0006");
+    let store = Store::open(&url).await.expect("opens");
+    assert_eq!(store.episode_count().await.unwrap(), 2);
+    let found = gdbot::retrieve::search(&store, "diffusion", &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(found.hits[0].episode_id, "OLDONE00001");
+    let answers: i64 = gdbot::db!(store.pool(), |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM answers"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert_eq!(answers, 1);
+    store.close().await;
+    let after = recorded(url).await;
+    let kept: Vec<_> = after.iter().filter(|(v, ..)| *v != 5).cloned().collect();
+    assert_eq!(kept, before, "no migration ran again");
+    assert_eq!(after.len(), 6, "0005 (conversations) added");
+    let embedded: Vec<(i64, Vec<u8>)> = sqlx::migrate!("./migrations/sqlite")
+        .iter()
+        .map(|m| (m.version, m.checksum.to_vec()))
+        .collect();
+    let stored: Vec<(i64, Vec<u8>)> = after.into_iter().map(|(v, _, c)| (v, c)).collect();
+    assert_eq!(stored, embedded, "the moved files are the same migrations");
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::support::{
     app_with_dataset,
-    db::{wait_json, WriteLock, ANSWER_SQL},
+    db::{json_row, wait_json, WriteLock, ANSWER_SQL},
     DATASET,
 };
 
@@ -105,13 +105,11 @@ async fn cli_ask_prints_while_the_database_is_write_locked_and_records_before_ex
     let app = gdbot::App::open(crate::support::config(&dir, &[]))
         .await
         .expect("reopen");
-    let row: Option<String> = sqlx::query_scalar(ANSWER_SQL)
-        .bind(id)
-        .fetch_optional(app.store_for_tests().pool())
+    let pool = app.store_for_tests().pool();
+    let row = json_row(pool, ANSWER_SQL.of(pool.dialect()), id)
         .await
         .expect("query");
-    let row: Value = serde_json::from_str(&row.expect("the answer was recorded")).expect("json");
-    assert_eq!(row["question"], QUESTION);
+    assert_eq!(row["question"], QUESTION, "the answer was recorded");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,11 +134,13 @@ async fn closing_the_store_writes_every_answer_still_queued() {
         .await
         .expect("reopen");
     for id in ids {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE id = ?")
-            .bind(id)
-            .fetch_one(app.store_for_tests().pool())
-            .await
-            .expect("query");
+        let n: i64 = gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM answers WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(c)
+        .await)
+        .expect("query");
         assert_eq!(n, 1, "answer {id} was written before the store closed");
     }
 }

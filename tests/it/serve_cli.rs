@@ -90,10 +90,7 @@ async fn serve_http_answers_a_signed_ping_and_stops_on_sigterm() {
     let child = Command::new(env!("CARGO_BIN_EXE_gdbot"))
         .args(["serve", "--http", &addr])
         .current_dir(dir.path())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/cli.db", dir.path().display()),
-        )
+        .env("DATABASE_URL", crate::support::db::url(&dir, "cli.db"))
         .env("DATASET_PATH", DATASET)
         .env("RUST_LOG", "error")
         .env("DISCORD_TOKEN", fake.token())

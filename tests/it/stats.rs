@@ -21,20 +21,22 @@ const NOT_COVERED: &str = "How do I bake sourdough bread at home?";
 /// An answer written straight into the log `days_ago` days back (as a version before migration
 /// 0006 wrote it: no `fell_back`), quoted, citing `sources_json`.
 async fn old_answer(app: &gdbot::App, id: i64, days_ago: u32, sources_json: &str) {
-    sqlx::query(
+    gdbot::db!(app.store_for_tests().pool(), |c, d| sqlx::query(&format!(
         "INSERT INTO answers (id, at, question, mode, confident, answer, sources_json, latency_ms)
-         VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?), 'an old question', 'extractive', 1, 'a', ?, 1)",
-    )
+         VALUES ($1, {}, 'an old question', 'extractive', TRUE, 'a', $3, 1)",
+        d.time_ago("$2")
+    ))
     .bind(id)
     .bind(format!("-{days_ago} days"))
     .bind(sources_json)
-    .execute(app.store_for_tests().pool())
+    .execute(c)
     .await
+    .map(gdbot::store::affected))
     .expect("insert an old answer");
 }
 
 fn stats_json(dir: &tempfile::TempDir, args: &[&str]) -> Value {
-    let url = format!("sqlite://{}/t.db", dir.path().display());
+    let url = crate::support::db::url(dir, "t.db");
     let mut all = vec!["stats", "--json"];
     all.extend_from_slice(args);
     let o = gdbot_in(dir.path(), &all, &[("DATABASE_URL", &url)]);
@@ -215,15 +217,17 @@ async fn cited_episodes_are_those_shown_under_answers_and_sources_before_0006() 
         (3, None),
     ];
     for (id, cited) in rows {
-        sqlx::query(
+        gdbot::db!(app.store_for_tests().pool(), |c, d| sqlx::query(&format!(
             "INSERT INTO answers (id, at, question, mode, confident, answer, sources_json, latency_ms, fell_back, cited_json)
-             VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'q', 'llm', 1, 'a', ?, 1, 0, ?)",
-        )
+             VALUES ($1, {}, 'q', 'llm', TRUE, 'a', $2, 1, FALSE, $3)",
+            d.now()
+        ))
         .bind(id)
         .bind(sources)
         .bind(cited)
-        .execute(app.store_for_tests().pool())
+        .execute(c)
         .await
+        .map(gdbot::store::affected))
         .unwrap();
     }
     let r = app.stats(1).await.unwrap();

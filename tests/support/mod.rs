@@ -18,13 +18,11 @@ pub const GOLD: &str = concat!(
 /// Our own dev set: passage, whole-episode and unanswerable questions (tests/data/DEV_SET.md).
 pub const DEV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/dev_questions.json");
 
-/// A config with a fresh database in `dir` plus `extra` variables (no process environment).
+/// A config with a fresh database in `dir` (`db::url`: SQLite, or Postgres on a Postgres run) plus
+/// `extra` variables (no process environment).
 pub fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::new();
-    vars.insert(
-        "DATABASE_URL".into(),
-        format!("sqlite://{}/t.db", dir.path().display()),
-    );
+    vars.insert("DATABASE_URL".into(), db::url(dir, "t.db"));
     vars.insert("DATASET_PATH".into(), DATASET.into());
     for (k, v) in extra {
         vars.insert(k.to_string(), v.to_string());

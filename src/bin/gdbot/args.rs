@@ -177,6 +177,10 @@ pub struct AskArgs {
     /// Only this episode (its id, see `gdbot episodes`)
     #[arg(long)]
     pub episode: Option<String>,
+    /// Ask a follow-up to the answer with this id (printed after every answer): answered as a
+    /// continuation of its conversation while it is recent (CONVERSATION_TTL_MINUTES)
+    #[arg(long, value_name = "ANSWER_ID", conflicts_with = "episode", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(1..))]
+    pub follow_up: Option<i64>,
     /// Print the answer as it is generated (the default when stdout is a terminal)
     #[arg(long, conflicts_with = "json")]
     pub stream: bool,

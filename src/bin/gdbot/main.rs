@@ -267,13 +267,18 @@ async fn search_batch(app: &App, file: &Path, options: &SearchOptions) -> Result
 
 async fn cmd_ask(app: App, a: AskArgs, json: bool) -> Result<ExitCode> {
     let episode = a.episode.as_deref();
+    let asking = print::Asking {
+        question: &a.question,
+        episode,
+        follow_up: a.follow_up,
+    };
     if json {
-        print::json(&app.ask(&a.question, episode, None).await?)?;
+        print::json(&asking.ask(&app, None).await?)?;
     } else if a.stream || std::io::stdout().is_terminal() {
-        let answer = print::ask_streaming(&app, &a.question, episode).await?;
+        let answer = print::ask_streaming(&app, &asking).await?;
         print::answer_tail(&answer)?;
     } else {
-        let answer = app.ask(&a.question, episode, None).await?;
+        let answer = asking.ask(&app, None).await?;
         out!("{}\n", answer.answer);
         print::answer_tail(&answer)?;
     }

@@ -99,8 +99,28 @@ pub fn hits(query: &str, hits: &[Hit], json: bool) -> Result<()> {
     Ok(())
 }
 
+/// What `gdbot ask` asks: a question (about one episode), or a follow-up to an answer.
+pub struct Asking<'a> {
+    pub question: &'a str,
+    pub episode: Option<&'a str>,
+    pub follow_up: Option<i64>,
+}
+
+impl Asking<'_> {
+    pub async fn ask(
+        &self,
+        app: &App,
+        partial: Option<&tokio::sync::mpsc::UnboundedSender<String>>,
+    ) -> Result<Answer, answer::AnswerError> {
+        match self.follow_up {
+            Some(previous) => app.ask_follow_up(previous, self.question, partial).await,
+            None => app.ask(self.question, self.episode, partial).await,
+        }
+    }
+}
+
 /// Ask, printing the text as it is generated; the final answer's text is printed when done.
-pub async fn ask_streaming(app: &App, question: &str, episode: Option<&str>) -> Result<Answer> {
+pub async fn ask_streaming(app: &App, asking: &Asking<'_>) -> Result<Answer> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let printer = tokio::spawn(async move {
         let mut printer = StreamPrinter::new(std::io::stdout());
@@ -112,7 +132,7 @@ pub async fn ask_streaming(app: &App, question: &str, episode: Option<&str>) -> 
         }
         (printer, failed)
     });
-    let asked = app.ask(question, episode, Some(&tx)).await;
+    let asked = asking.ask(app, Some(&tx)).await;
     drop(tx);
     let (printer, failed) = printer.await.context("the printing task failed")?;
     let answer = asked?;
@@ -123,10 +143,14 @@ pub async fn ask_streaming(app: &App, question: &str, episode: Option<&str>) -> 
     Ok(answer)
 }
 
-/// Everything after the answer text: note, the cited sources, how it was made.
+/// Everything after the answer text: note, what it follows up, the cited sources, how it was
+/// made, and its id (to follow it up).
 pub fn answer_tail(a: &Answer) -> Result<()> {
     if let Some(note) = &a.note {
         out!("note: {note}\n");
+    }
+    if let Some(f) = &a.follows {
+        out!("Follow-up to: {} (answer {})\n", f.question, f.answer_id);
     }
     // The cited sources by episode: the title once, then each moment with its link.
     let cited = answer::cited::by_episode(a);
@@ -149,6 +173,9 @@ pub fn answer_tail(a: &Answer) -> Result<()> {
         _ => "quoted excerpts".into(),
     };
     out!("\n({mode}; {} ms)", a.latency_ms);
+    if let Some(id) = a.answer_id {
+        out!("answer {id}: follow it up with gdbot ask --follow-up {id} \"…\"");
+    }
     Ok(())
 }
 

@@ -6,8 +6,8 @@
 //!   interactions are a few KB; a component's carries its message, at most ~25 KB with ours).
 //! - Every request is verified first (`verify`): a missing or bad signature, another key or a
 //!   timestamp more than 5 minutes off gets 401 and nothing else happens.
-//! - PING gets PONG. A command, button or menu runs the same code as in gateway mode (`Call`,
-//!   `super::component`); its first response (the deferral, or the whole reply) is the body of our
+//! - PING gets PONG. A command, button, menu or modal submission runs the same code as in gateway
+//!   mode (`Call`, `super::component`, `super::modal`); its first response (the deferral, or the whole reply) is the body of our
 //!   HTTP response (Discord's "inline" response, 200 + an Interaction Response object), and
 //!   everything after it (the answer's edits of `@original`, follow-ups) goes through the REST API
 //!   as in gateway mode. The handler keeps running after the response is sent, tracked like the
@@ -162,6 +162,7 @@ async fn interaction(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: By
         serenity::Interaction::Component(c) => {
             first_response(&hook, Work::Component(Box::new(c))).await
         }
+        serenity::Interaction::Modal(m) => first_response(&hook, Work::Modal(Box::new(m))).await,
         serenity::Interaction::Autocomplete(c) => {
             let choices = dispatch::autocomplete(&hook.data, &hook.commands, &c).await;
             let choices = choices.unwrap_or_else(serenity::CreateAutocompleteResponse::new);
@@ -178,6 +179,7 @@ async fn interaction(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: By
 enum Work {
     Command(Box<serenity::CommandInteraction>),
     Component(Box<serenity::ComponentInteraction>),
+    Modal(Box<serenity::ModalInteraction>),
 }
 
 /// Run the handler of `work` in a tracked task and answer the request with its first response.
@@ -185,6 +187,7 @@ async fn first_response(hook: &Arc<Hook>, work: Work) -> Response {
     let application = match &work {
         Work::Command(c) => c.application_id,
         Work::Component(c) => c.application_id,
+        Work::Modal(m) => m.application_id,
     };
     // The REST clients' interaction-webhook routes need it (set once; the same every time).
     hook.http.set_application_id(application);
@@ -201,6 +204,10 @@ async fn first_response(hook: &Arc<Hook>, work: Work) -> Response {
             Work::Component(c) => {
                 let reply = Responder::new(&hook.http, c.id, &c.token, &initial, &sent);
                 super::component(&hook.data, c, &reply).await;
+            }
+            Work::Modal(m) => {
+                let reply = Responder::new(&hook.http, m.id, &m.token, &initial, &sent);
+                super::modal(&hook.data, m, &reply).await;
             }
         }
     });

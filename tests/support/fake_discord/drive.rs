@@ -22,7 +22,7 @@ impl FakeDiscord {
         .unwrap_or_else(|| self.shared.snowflake())
     }
 
-    fn new_interaction(&self, kind: u64, data: Value, actor: &Actor) -> Interaction {
+    pub(super) fn new_interaction(&self, kind: u64, data: Value, actor: &Actor) -> Interaction {
         let id = self.shared.snowflake();
         let token = format!("itok{id}");
         let payload = payloads::interaction(&id, &token, kind, data, actor);

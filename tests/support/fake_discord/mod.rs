@@ -12,6 +12,9 @@
 //! files in `uploads_for`);
 //! faults are armed with `fail_next`, `close_gateway`, `drop_gateway_tcp`.
 //!
+//! Modals: the bot's type-9 callback is read with `wait_for_modal`, the user's submission built
+//! with `submit_modal` (or `modal_submit_interaction`) and dispatched like any interaction.
+//!
 //! Strict like Discord: bodies are checked against Discord's OpenAPI schemas (`schema`; refused
 //! ones are listed by `invalid_bodies`), callbacks must fit the interaction type, tokens expire
 //! after 15 minutes of the test clock (`advance_clock`), and every route has rate-limit buckets
@@ -24,6 +27,7 @@ mod drive;
 pub mod gateway;
 pub mod http_delivery;
 mod interactions;
+mod modals;
 pub mod payloads;
 pub mod ratelimit;
 pub mod rest;

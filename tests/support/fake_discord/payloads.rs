@@ -210,7 +210,8 @@ pub fn ready(session_id: &str, ws_url: &str, shard: &Value) -> Value {
     })
 }
 
-/// The fields every interaction carries; `kind` 2 command, 3 component, 4 autocomplete.
+/// The fields every interaction carries; `kind` 2 command, 3 component, 4 autocomplete, 5 modal
+/// submit.
 pub fn interaction(id: &str, token: &str, kind: u64, data: Value, actor: &Actor) -> Value {
     json!({
         "id": id,

@@ -126,6 +126,7 @@ async fn handle(State(ctx): State<Ctx>, req: Request) -> Response {
         }) => rate_limited(*retry_after, *global),
         Some(Fault::ServerError) => Reply::error(500, 0, "500: Internal Server Error"),
         Some(Fault::Status(s)) => Reply::error(*s, 0, "injected fault"),
+        Some(Fault::Discord(s, code, message)) => Reply::error(*s, *code, message),
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(*d).await;
             limited_route(&ctx, &method, &path, &headers, (&body, &uploads), at)

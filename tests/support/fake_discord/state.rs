@@ -126,6 +126,9 @@ pub enum Fault {
     ServerError,
     /// Any status with Discord's error body shape.
     Status(u16),
+    /// A status with one of Discord's JSON error codes and messages (e.g. 404, 10008, "Unknown
+    /// Message": what an edit of `@original` gets before Discord has the deferral).
+    Discord(u16, u64, &'static str),
     /// Sleep, then answer normally.
     Delay(Duration),
 }
