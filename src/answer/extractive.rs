@@ -2,20 +2,31 @@
 //! each with its citation label, and labelled as excerpts, not generated text. (Questions about
 //! a whole episode are answered from its summary: `summary`.)
 //!
-//! A run starts at the sentence where the question's words (weighted by rarity) gather, counting
-//! its neighbours in the same speaker's turn; when that sentence is itself a question (the host
-//! asking it), the run starts after it, where the answer is. Runs are whole sentences, taken from
-//! the transcript around the passage so none is cut at the passage's edge, up to `RUN_WORDS`:
+//! A run is anchored at the sentence where the question's words (weighted by rarity) gather,
+//! counting its neighbours in the same speaker's turn; when that sentence is itself a question
+//! (the host asking it), the anchor is the sentence after it, where the answer is. A run starts up
+//! to a third of its budget before its anchor (never before a question): the words often gather
+//! at the end of an answer ("…it just blew my mind" after the name asked for). Runs are whole
+//! sentences, taken from the transcript around the passage so none is cut at the passage's edge,
+//! up to `RUN_WORDS`:
 //! 100 words for the best passage's run (the answer is often a few sentences past where the
-//! question's words gather), 40 for the next best passage's (answers are often split between two
-//! moments, or the best passage is not the one).
+//! question's words gather), 35 for the next best passage's (answers are often split between two
+//! moments, or the best passage is not the one), and a sentence from the third when it holds
+//! question words the other two do not.
+
+use std::collections::HashSet;
 
 use super::Quote;
 use crate::{cite, index, retrieve::Hit};
 
 /// Most words in each quoted run, best passage first (one run per passage; a single longer
 /// sentence is quoted whole, up to `MAX_CHARS`).
-const RUN_WORDS: [usize; 2] = [100, 40];
+const RUN_WORDS: [usize; 3] = [100, 35, 15];
+/// The third run is quoted only when it holds question words the first two do not, weighing at
+/// least this share of the question (answers split between moments; otherwise it is noise).
+const THIRD_RUN_NEW: f64 = 0.1;
+/// A run may start up to 1/`BEFORE_SHARE` of its budget before its anchor sentence.
+const BEFORE_SHARE: usize = 3;
 /// Passages a run may come from (in rank order).
 const PASSAGES: usize = 3;
 /// Score lost per rank a passage is below the first.
@@ -97,6 +108,18 @@ pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (Stri
         let Some(&budget) = RUN_WORDS.get(runs.len()) else {
             break;
         };
+        // Up to a third of the budget goes to the sentences before the anchor (not past a
+        // question): where the question's words gather is often the end of the answer.
+        let mut start = start;
+        let mut back = 0;
+        while let Some(prev) = start.checked_sub(1).map(|j| &sentences[j]) {
+            let n = prev.end_word - prev.start_word;
+            if prev.asks || (back + n) as usize > budget / BEFORE_SHARE {
+                break;
+            }
+            back += n;
+            start -= 1;
+        }
         let mut end = start;
         let mut words = sentences[start].end_word - sentences[start].start_word;
         while let Some(next) = sentences.get(end + 1) {
@@ -115,7 +138,9 @@ pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (Stri
                 && run.first().is_some_and(|f| f.start_word < to)
                 && run.last().is_some_and(|l| from < l.end_word)
         });
-        if !repeats {
+        let adds = runs.len() < 2
+            || new_weight(question_terms, &runs, &sentences[start..=end]) / total > THIRD_RUN_NEW;
+        if !repeats && adds {
             runs.push((pi, sentences.drain(start..=end).collect()));
         }
     }
@@ -152,6 +177,24 @@ pub fn excerpts(question_terms: &[(String, f64)], passages: &[Passage]) -> (Stri
         }
     }
     (out, quotes)
+}
+
+/// Weight of the question terms `run` holds that none of `runs` does.
+fn new_weight(
+    question_terms: &[(String, f64)],
+    runs: &[(usize, Vec<Sentence>)],
+    run: &[Sentence],
+) -> f64 {
+    let quoted: HashSet<String> = runs
+        .iter()
+        .flat_map(|(_, r)| r.iter().flat_map(|s| index::text_terms(s.text)))
+        .collect();
+    let held: HashSet<String> = run.iter().flat_map(|s| index::text_terms(s.text)).collect();
+    question_terms
+        .iter()
+        .filter(|(t, _)| held.contains(t) && !quoted.contains(t))
+        .map(|(_, w)| w)
+        .sum()
 }
 
 /// The not-covered answer, naming the words no episode holds and the nearest episode.
@@ -324,6 +367,63 @@ mod tests {
         // where the quote is: "Cris:" is word 10 of the episode
         assert_eq!(quotes[0].start_word, 10);
         assert_eq!(quotes[0].source, 1);
+    }
+
+    #[test]
+    fn a_run_starts_before_where_the_words_gather() {
+        // The name asked for comes a sentence before the question's words.
+        let context = "Lukas: What got you into this? Cris: I remember Kyle McDonald walking \
+                       around with his laptop. His live camera demo just blew my mind in 2016. \
+                       So I quit my job. Lukas: Wow.";
+        let h = hit(context, 0);
+        let p = Passage {
+            hit: &h,
+            label: 1,
+            context_start: 0,
+            context,
+        };
+        let (a, quotes) = excerpts(&terms("Whose live camera demo blew Cris's mind?"), &[p]);
+        assert!(a.contains("“Cris: I remember Kyle McDonald walking"), "{a}");
+        assert_eq!(quotes[0].start_word, 6);
+        // never from before the question asked
+        assert!(!a.contains("What got you"), "{a}");
+    }
+
+    #[test]
+    fn a_third_passage_is_quoted_only_for_words_the_others_lack() {
+        let texts = [
+            "Diffusion models remove noise step by step.",
+            "Noise is removed slowly by diffusion.",
+            "Guidance steers diffusion toward the prompt.",
+        ];
+        let hits: Vec<Hit> = texts
+            .iter()
+            .zip(["a", "b", "c"])
+            .map(|(t, u)| Hit {
+                url: u.into(),
+                ..hit(t, 0)
+            })
+            .collect();
+        let passages: Vec<Passage> = hits
+            .iter()
+            .zip(texts)
+            .enumerate()
+            .map(|(i, (h, t))| Passage {
+                hit: h,
+                label: i + 1,
+                context_start: 0,
+                context: t,
+            })
+            .collect();
+        // "guidance" is only in the third passage: it is quoted
+        let q = "How does diffusion remove noise with guidance?";
+        let (_, quotes) = excerpts(&terms(q), &passages);
+        assert_eq!(quotes.len(), 3, "{quotes:?}");
+        assert_eq!(quotes[2].source, 3);
+        // a question the first two cover: no third quote
+        let q = "How does diffusion remove noise step by step?";
+        let (_, quotes) = excerpts(&terms(q), &passages);
+        assert_eq!(quotes.len(), 2, "{quotes:?}");
     }
 
     #[test]

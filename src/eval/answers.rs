@@ -70,6 +70,14 @@ pub async fn run(
                     "keywords_found": g.answer_keywords.iter().filter(|k| holds(&quoted, k)).collect::<Vec<_>>(),
                     "keywords": g.answer_keywords,
                     "in_span": quote_in_span(g, &a),
+                    "quotes": a.quotes.iter().map(|q| serde_json::json!({
+                        "url": a.sources.get(q.source.wrapping_sub(1)).map(|s| s.url.as_str()),
+                        "start_word": q.start_word,
+                        "end_word": q.end_word,
+                    })).collect::<Vec<_>>(),
+                    "hits": found.hits.iter().take(3).map(|h| serde_json::json!({
+                        "url": h.url, "start_word": h.start_word, "end_word": h.end_word,
+                    })).collect::<Vec<_>>(),
                     "answer": a.answer,
                 }));
                 answers.insert(g.qid.clone(), a);
