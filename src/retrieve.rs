@@ -170,13 +170,7 @@ async fn search_once(
         })?),
         None => None,
     };
-    let queries: Vec<TermQuery> = stored
-        .iter()
-        .map(|s| TermQuery {
-            windows: s.windows as u32,
-            data: &s.data,
-        })
-        .collect();
+    let queries = term_queries(&stored);
     let ranked = index::rank(&meta.layout, meta.stats, &queries, only.as_ref(), t.pool);
     if let Some(&i) = ranked.damaged.first() {
         let term = stored.get(i).map_or("", |s| s.term.as_str());
@@ -272,6 +266,17 @@ async fn search_once(
         evidence,
         term_weights,
     }))
+}
+
+/// The stored postings as the index ranks them (the question's, or a follow-up's previous one).
+fn term_queries(stored: &[StoredTerm]) -> Vec<TermQuery<'_>> {
+    stored
+        .iter()
+        .map(|s| TermQuery {
+            windows: s.windows as u32,
+            data: &s.data,
+        })
+        .collect()
 }
 
 /// Each question term with its rarity weight (`ln((N + 1) / (df + 1))`, at least 0.1, over `N`

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use super::{content_words, fuse::Tuning};
 use crate::{
-    index::{self, EpisodeSpan, TermQuery, WindowHit},
+    index::{self, EpisodeSpan, WindowHit},
     store::{IndexMeta, Store, StoreError, Tx},
 };
 
@@ -85,13 +85,7 @@ pub(super) async fn episode_bonus(
         return Ok(bonus);
     }
     let stored = Store::postings(&mut *conn, &terms).await?;
-    let queries: Vec<TermQuery> = stored
-        .iter()
-        .map(|s| TermQuery {
-            windows: s.windows as u32,
-            data: &s.data,
-        })
-        .collect();
+    let queries = super::term_queries(&stored);
     let ranked = index::rank(&meta.layout, meta.stats, &queries, only, t.pool);
     if !ranked.damaged.is_empty() {
         // The follow-up's own search repairs what it finds; these terms only add evidence.
