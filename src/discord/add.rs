@@ -65,19 +65,12 @@ pub(super) async fn run(
     }
     respond::defer(call, true).await?;
     tracing::info!(user_id = %call.author().id, file = %file.filename, url = %meta.url, "add requested");
-    let result = match file.download().await {
-        Ok(bytes) if bytes.len() as u64 > max => Err(checks::too_big(&file.filename, max)),
+    let result = match checks::download(&file, max).await {
         Ok(bytes) => app
             .add_bytes(bytes, &file.filename, meta)
             .await
             .map_err(|e| describe(&e)),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not download the attachment");
-            Err(format!(
-                "{}: the attachment could not be downloaded; try again.",
-                render::quoted(&file.filename)
-            ))
-        }
+        Err(message) => Err(message),
     };
     let message = match result {
         Ok(report) => {

@@ -68,6 +68,22 @@ pub fn episode_attachment(filename: &str, size: u64, max: u64) -> Result<(), Str
     Ok(())
 }
 
+/// Download an attachment already checked by name and announced size, checking the size again on
+/// what arrives (the announced one is the client's word). The error is the user's message.
+pub(super) async fn download(file: &serenity::Attachment, max: u64) -> Result<Vec<u8>, String> {
+    match file.download().await {
+        Ok(bytes) if bytes.len() as u64 > max => Err(too_big(&file.filename, max)),
+        Ok(bytes) => Ok(bytes),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not download the attachment");
+            Err(format!(
+                "{}: the attachment could not be downloaded; try again.",
+                render::quoted(&file.filename)
+            ))
+        }
+    }
+}
+
 /// An attachment over `RELOAD_MAX_MB`.
 pub fn too_big(filename: &str, max: u64) -> String {
     format!(

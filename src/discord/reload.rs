@@ -43,19 +43,12 @@ pub(super) async fn run(call: &Call<'_>, file: Option<serenity::Attachment>) -> 
             .import_dataset_path(false, &ProgressBar::hidden())
             .await
             .map_err(|e| describe(&e)),
-        Some(f) => match f.download().await {
-            Ok(bytes) if bytes.len() as u64 > max => Err(too_big(&f.filename, max)),
+        Some(f) => match checks::download(f, max).await {
             Ok(bytes) => app
                 .import_bytes(bytes, &f.filename, false)
                 .await
                 .map_err(|e| describe(&e)),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not download the attachment");
-                Err(format!(
-                    "{}: the attachment could not be downloaded; try again.",
-                    f.filename
-                ))
-            }
+            Err(message) => Err(message),
         },
     };
     let message = match result {
@@ -80,14 +73,6 @@ fn describe(e: &ReloadError) -> String {
     }
 }
 
-fn too_big(filename: &str, max: u64) -> String {
-    format!(
-        "{}: the file is larger than the {} MB limit (RELOAD_MAX_MB).",
-        render::quoted(filename),
-        max / (1024 * 1024)
-    )
-}
-
 /// Reject attachments that are too large or not a dataset file, before downloading them.
 pub fn check_attachment(filename: &str, size: u64, max: u64) -> Result<(), String> {
     let lower = filename.to_ascii_lowercase();
@@ -100,7 +85,7 @@ pub fn check_attachment(filename: &str, size: u64, max: u64) -> Result<(), Strin
     if size > max {
         return Err(format!(
             "{} The stored dataset was not changed.",
-            too_big(filename, max)
+            checks::too_big(filename, max)
         ));
     }
     Ok(())
