@@ -3,6 +3,7 @@
 //! The LLM is optional and untrusted: without a key, or when it fails, the answer is extractive.
 
 pub mod cited;
+mod expects;
 mod extractive;
 pub mod llm;
 mod previous;
@@ -353,7 +354,11 @@ async fn quote(
             context: text,
         })
         .collect();
-    Ok(extractive::excerpts(&found.term_weights, &passages))
+    Ok(extractive::excerpts(
+        &found.term_weights,
+        expects::Expects::of(question),
+        &passages,
+    ))
 }
 
 fn source_of(h: &Hit) -> Source {
