@@ -120,11 +120,15 @@ pub fn excerpts(
         };
         // Up to a third of the budget goes to the sentences before the anchor (not past a
         // question): where the question's words gather is often the end of the answer.
+        // The anchor itself always stays in the run: what goes before it is what it leaves.
+        let anchor = start;
+        let anchor_words = (sentences[anchor].end_word - sentences[anchor].start_word) as usize;
+        let before = (budget / BEFORE_SHARE).min(budget.saturating_sub(anchor_words));
         let mut start = start;
         let mut back = 0;
         while let Some(prev) = start.checked_sub(1).map(|j| &sentences[j]) {
             let n = prev.end_word - prev.start_word;
-            if prev.asks || (back + n) as usize > budget / BEFORE_SHARE {
+            if prev.asks || (back + n) as usize > before {
                 break;
             }
             back += n;
@@ -511,6 +515,29 @@ mod tests {
         let (a, _) = excerpts(&terms(q), Expects::Anything, &[p()]);
         assert!(!a.contains("Kyle McDonald"), "{a}");
         assert!(a.contains("That demo really blew my mind."), "{a}");
+    }
+
+    #[test]
+    fn a_long_anchor_sentence_is_quoted_not_only_what_leads_to_it() {
+        // Three short sentences, then the answer in one 85-word sentence: going back a third
+        // of the 100-word budget would leave no room for the anchor.
+        let lead = "We had a few short things to say first. ".repeat(3);
+        let long = format!(
+            "Rotoscoping by hand takes weeks{}.",
+            " and the masks need fixing frame by frame".repeat(10)
+        );
+        let context = format!("{lead}{long}");
+        let h = hit(&context, 0);
+        let p = Passage {
+            hit: &h,
+            label: 1,
+            context_start: 0,
+            context: &context,
+        };
+        let (a, quotes) = ask("How long does rotoscoping take?", &[p]);
+        assert!(a.contains("Rotoscoping by hand takes weeks"), "{a}");
+        // one lead sentence (9 words) still fits before it
+        assert_eq!(quotes[0].start_word, 18, "{a}");
     }
 
     #[test]
