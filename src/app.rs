@@ -9,7 +9,7 @@ mod followup;
 mod import;
 mod stats;
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use indicatif::ProgressBar;
 
@@ -23,7 +23,7 @@ use crate::{
     eval::{self, Gold, Scores},
     fold::fold,
     retrieve::{self, RetrieveError, SearchOptions, SearchResult},
-    store::{EpisodeDetail, EpisodeRow, ReloadError, ReloadReport, Store, StoreError},
+    store::{Dialect, EpisodeDetail, EpisodeRow, ReloadError, ReloadReport, Store, StoreError},
 };
 
 /// Configuration, storage and the answerer, shared by every request (cloning is cheap).
@@ -49,6 +49,9 @@ pub enum EpisodeLookup {
 
 /// How many closest titles a failed lookup suggests.
 const CLOSEST_TITLES: usize = 3;
+
+/// How long a rate check waits for the shared count before counting in this process.
+const SHARED_TURN_WAIT: Duration = Duration::from_millis(500);
 
 impl App {
     pub async fn open(config: Config) -> Result<App, StoreError> {
@@ -76,6 +79,28 @@ impl App {
     /// The LLM model answers come from; `None` when answers are quoted excerpts.
     pub fn llm_model(&self) -> Option<&str> {
         self.answerer.model()
+    }
+
+    /// One of `user`'s turns under a limit of `per_minute` questions a minute, counted in the
+    /// database when processes share one (Postgres: a user's requests may reach any replica).
+    /// `None` means "count it in this process": on SQLite (one host, and a rate check must not
+    /// wait for the write lock an import holds for seconds), or when the database did not answer
+    /// within `SHARED_TURN_WAIT` (logged; a limit is not worth holding up an answer for).
+    pub async fn shared_turn(&self, user: u64, per_minute: u32) -> Option<Result<(), Duration>> {
+        if self.store.dialect() != Dialect::Postgres {
+            return None;
+        }
+        match tokio::time::timeout(SHARED_TURN_WAIT, self.store.take_turn(user, per_minute)).await {
+            Ok(Ok(turn)) => Some(turn),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "shared rate limit unavailable; counting in this process");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("shared rate limit too slow; counting in this process");
+                None
+            }
+        }
     }
 
     /// All episodes, newest first.

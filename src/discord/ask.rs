@@ -36,7 +36,7 @@ pub(super) async fn run(
 ) -> Result<(), Error> {
     let data = call.data;
     let _busy = data.in_flight.token();
-    if let Err(wait) = data.limiter.check(call.author().id.get()) {
+    if let Err(wait) = data.limiter.check(&data.app, call.author().id.get()).await {
         call.send(render::ephemeral(&render::slow_down(wait)))
             .await?;
         return Ok(());

@@ -82,7 +82,7 @@ async fn picked_question(
             .ok_or_else(gone)?,
         _ => return Err(gone()),
     };
-    if let Err(wait) = data.limiter.check(c.user.id.get()) {
+    if let Err(wait) = data.limiter.check(&data.app, c.user.id.get()).await {
         return Err(render::slow_down(wait));
     }
     let detail = data.app.episode(episode_id).await.map_err(|e| {

@@ -34,7 +34,7 @@ pub(super) async fn on_submit(reply: &Responder<'_>, data: &Data, m: &serenity::
             return;
         }
     };
-    if let Err(wait) = data.limiter.check(m.user.id.get()) {
+    if let Err(wait) = data.limiter.check(&data.app, m.user.id.get()).await {
         let slow = render::component_ephemeral(&render::slow_down(wait));
         respond::component(reply, id, slow).await;
         return;

@@ -6,11 +6,15 @@ use std::{num::NonZeroU32, time::Duration};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio_util::task::TaskTracker;
 
+use crate::App;
+
 /// Keys kept before idle users are forgotten.
 const FORGET_AFTER_KEYS: usize = 10_000;
 
-/// `ask_per_minute` questions per user per minute (a burst of that size, refilled evenly).
+/// `ask_per_minute` questions per user per minute (a burst of that size, refilled evenly),
+/// counted in the shared database when there is one (`App::shared_turn`), else in this process.
 pub struct AskLimiter {
+    per_minute: u32,
     inner: DefaultKeyedRateLimiter<u64>,
 }
 
@@ -18,12 +22,21 @@ impl AskLimiter {
     pub fn per_minute(n: u32) -> Self {
         let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         AskLimiter {
+            per_minute: n.get(),
             inner: RateLimiter::keyed(Quota::per_minute(n)),
         }
     }
 
     /// `Err(wait)` when `user` must wait before asking again.
-    pub fn check(&self, user: u64) -> Result<(), Duration> {
+    pub async fn check(&self, app: &App, user: u64) -> Result<(), Duration> {
+        match app.shared_turn(user, self.per_minute).await {
+            Some(turn) => turn,
+            None => self.check_here(user),
+        }
+    }
+
+    /// The count of this process alone.
+    fn check_here(&self, user: u64) -> Result<(), Duration> {
         if self.inner.len() > FORGET_AFTER_KEYS {
             self.inner.retain_recent();
         }
@@ -49,16 +62,16 @@ mod tests {
     #[test]
     fn limiter_is_per_user_and_says_how_long_to_wait() {
         let limiter = AskLimiter::per_minute(2);
-        assert!(limiter.check(1).is_ok());
-        assert!(limiter.check(1).is_ok());
+        assert!(limiter.check_here(1).is_ok());
+        assert!(limiter.check_here(1).is_ok());
         let wait = limiter
-            .check(1)
+            .check_here(1)
             .expect_err("third question within a minute");
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_secs(30),
             "{wait:?}"
         );
-        assert!(limiter.check(2).is_ok(), "another user is not limited");
+        assert!(limiter.check_here(2).is_ok(), "another user is not limited");
     }
 
     #[tokio::test]

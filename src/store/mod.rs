@@ -19,6 +19,7 @@ mod stats;
 pub mod testing;
 mod text;
 mod tokenizer;
+mod turns;
 mod vocab;
 
 use std::{str::FromStr, time::Duration};

@@ -17,6 +17,7 @@ mod followup_cli;
 mod followups;
 mod import;
 mod import_bounds;
+mod limits;
 mod llm_cli;
 mod llm_limits;
 mod llm_logs;
