@@ -268,6 +268,14 @@ pub(super) async fn connect_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
         .await
 }
 
+/// A pool of at most `connections` that connects when first used.
+pub(super) fn connect_postgres_lazy(url: &str, connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    Ok(PgPoolOptions::new()
+        .max_connections(connections)
+        .connect_lazy_with(options))
+}
+
 /// `BEGIN` plus this schema's archive write lock (see the module documentation). Released at
 /// commit or rollback. The two-key form keeps it apart from sqlx's migration lock (one key).
 pub const PG_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(2037, hashtext(current_schema()))";

@@ -64,6 +64,9 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Connections of the shared rate limit's own (`turns.rs`; Postgres: `TURN_CONNECTIONS`, so a
+    /// check never queues behind searches; SQLite: `pool`).
+    turns: Pool,
     /// Writes the answer log in the background (`log.rs`).
     recorder: recorder::Recorder,
     /// The latest answers, for follow-ups to answers still queued (`conversations.rs`).
@@ -92,10 +95,18 @@ impl Store {
                 url: redacted_url(url),
                 error,
             })?;
+        let turns = match &pool {
+            Pool::Sqlite(_) => pool.clone(),
+            Pool::Postgres(_, tokenizer) => Pool::Postgres(
+                backend::connect_postgres_lazy(url, turns::TURN_CONNECTIONS).map_err(open_err)?,
+                tokenizer.clone(),
+            ),
+        };
         let store = Store {
             recorder: recorder::Recorder::start(pool.clone()),
             recent: Default::default(),
             pool,
+            turns,
         };
         store.ensure_index().await?;
         Ok(store)
@@ -168,6 +179,7 @@ impl Store {
             );
         }
         self.pool.close().await;
+        self.turns.close().await;
     }
 }
 
