@@ -162,19 +162,45 @@ fn check_database_url(url: &str) -> Result<(), String> {
 fn check_postgres_url(url: &str) -> Result<(), String> {
     sqlx::postgres::PgConnectOptions::from_str(url)
         .map_err(|e| format!("not a valid Postgres URL: {e}"))?;
+    // Files the TLS parameters name must be there now, not at the first connection.
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    let tls = query.split('&').any(|p| {
+    for p in query.split('&') {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        matches!(k, "sslmode" | "ssl-mode")
-            && matches!(
-                v.to_ascii_lowercase().as_str(),
-                "require" | "verify-ca" | "verify-full"
-            )
-    });
-    if tls {
-        return Err("asks for TLS, which this build of gdbot does not include; reach Postgres over a private network or a local TLS proxy (sslmode=disable or prefer)".into());
+        if matches!(
+            k,
+            "sslrootcert" | "ssl-root-cert" | "sslcert" | "ssl-cert" | "sslkey" | "ssl-key"
+        ) {
+            let path = percent_decode(v);
+            if let Err(e) = std::fs::File::open(&path) {
+                return Err(format!("`{k}` names {path}, which cannot be read: {e}"));
+            }
+        }
     }
     Ok(())
+}
+
+/// `%XX` escapes of a URL parameter decoded (as sqlx reads them); anything else kept.
+fn percent_decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A `RUST_LOG` that tracing accepts whole (its own lenient reading would drop a bad directive
@@ -430,12 +456,34 @@ mod tests {
     #[test]
     fn postgres_urls_are_checked_without_showing_the_password() {
         for url in [
-            "postgres://gdbot:hunter22@db/gdbot?sslmode=require",
+            "postgres://gdbot:hunter22@db/gdbot?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+            "postgres://gdbot:hunter22@db/gdbot?sslmode=sometimes",
             "postgres://gdbot:hunter22@db:notaport/gdbot",
         ] {
             let e = cfg(&[("DATABASE_URL", url)]).unwrap_err();
             assert_eq!(e.var, "DATABASE_URL", "{url}");
             assert!(!e.to_string().contains("hunter22"), "{e}");
+        }
+        let e = cfg(&[(
+            "DATABASE_URL",
+            "postgres://db/gdbot?sslmode=verify-ca&sslrootcert=%2Fnonexistent%2Fca.pem",
+        )])
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`sslrootcert` names /nonexistent/ca.pem, which cannot be read"),
+            "{e}"
+        );
+        // TLS is built in: asking for it is fine
+        let ca = tempfile::NamedTempFile::new().unwrap();
+        for url in [
+            "postgres://gdbot:pw@db/gdbot?sslmode=require".to_string(),
+            format!(
+                "postgres://db/gdbot?sslmode=verify-full&sslrootcert={}",
+                ca.path().display()
+            ),
+        ] {
+            assert!(cfg(&[("DATABASE_URL", &url)]).is_ok(), "{url}");
         }
     }
 

@@ -9,6 +9,7 @@ use gdbot::{
 };
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool};
+use sqlx::Connection;
 
 use crate::support::{app_with_dataset, config, db};
 
@@ -274,4 +275,63 @@ async fn a_database_made_by_an_older_binary_opens_without_migrating_again() {
         .collect();
     let stored: Vec<(i64, Vec<u8>)> = after.into_iter().map(|(v, _, c)| (v, c)).collect();
     assert_eq!(stored, embedded, "the moved files are the same migrations");
+}
+
+/// Postgres over TLS (when the test server has it: `.ci/postgres` turns it on where openssl can
+/// make a certificate): `sslmode=require` encrypts, `verify-full` checks the certificate against
+/// `sslrootcert` — and without it, against the public roots, refuses this test CA's.
+#[tokio::test]
+async fn postgres_over_tls_is_encrypted_and_verified() {
+    if !db::on_postgres() {
+        return; // Postgres only
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = db::url(&dir, "t.db");
+    let show = |setting: &'static str| {
+        let url = url.clone();
+        async move {
+            let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+            let v: String = sqlx::query_scalar(&format!("SHOW {setting}"))
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+            v
+        }
+    };
+    if show("ssl").await != "on" {
+        eprintln!(
+            "postgres_over_tls_is_encrypted_and_verified: skipped, the test server has no TLS"
+        );
+        return;
+    }
+    let ca = show("ssl_ca_file").await;
+    let encrypted = |store: Store| async move {
+        let on: bool = gdbot::db!(store.pool(), |c| sqlx::query_scalar(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        )
+        .fetch_one(c)
+        .await)
+        .unwrap();
+        store.close().await;
+        on
+    };
+    let require = Store::open(&format!("{url}&sslmode=require"))
+        .await
+        .unwrap();
+    assert!(encrypted(require).await, "sslmode=require");
+    let verified = Store::open(&format!("{url}&sslmode=verify-full&sslrootcert={ca}"))
+        .await
+        .unwrap();
+    assert!(encrypted(verified).await, "sslmode=verify-full with the CA");
+    let plain = Store::open(&format!("{url}&sslmode=disable"))
+        .await
+        .unwrap();
+    assert!(!encrypted(plain).await, "sslmode=disable");
+    let refused = Store::open(&format!("{url}&sslmode=verify-full"))
+        .await
+        .expect_err("a certificate from an unknown CA");
+    assert!(
+        refused.to_string().contains("certificate"),
+        "says why: {refused}"
+    );
 }
