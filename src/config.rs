@@ -170,37 +170,13 @@ fn check_postgres_url(url: &str) -> Result<(), String> {
             k,
             "sslrootcert" | "ssl-root-cert" | "sslcert" | "ssl-cert" | "sslkey" | "ssl-key"
         ) {
-            let path = percent_decode(v);
-            if let Err(e) = std::fs::File::open(&path) {
+            let path = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+            if let Err(e) = std::fs::File::open(path.as_ref()) {
                 return Err(format!("`{k}` names {path}, which cannot be read: {e}"));
             }
         }
     }
     Ok(())
-}
-
-/// `%XX` escapes of a URL parameter decoded (as sqlx reads them); anything else kept.
-fn percent_decode(v: &str) -> String {
-    let bytes = v.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A `RUST_LOG` that tracing accepts whole (its own lenient reading would drop a bad directive

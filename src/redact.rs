@@ -65,7 +65,11 @@ impl Secrets {
         let token = get("DISCORD_TOKEN");
         let url = get("DATABASE_URL");
         let password = url.as_deref().and_then(crate::store::url_password);
-        let decoded = password.map(percent_decode);
+        let decoded = password.map(|p| {
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
         Secrets::new([
             ("OPENAI_API_KEY", key.as_deref()),
             ("DISCORD_TOKEN", token.as_deref()),
@@ -203,30 +207,6 @@ impl<W: Write> Drop for LineRedactor<'_, W> {
     fn drop(&mut self) {
         let _ = self.emit();
     }
-}
-
-/// `%XX` escapes decoded (invalid ones kept as written).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
