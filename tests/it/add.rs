@@ -10,7 +10,7 @@ use gdbot::{
     AddError, App,
 };
 
-use crate::support::app_with_dataset;
+use crate::support::{app_with_dataset, db};
 
 pub(crate) const GARDEN_URL: &str = "https://www.youtube.com/watch?v=garden12345";
 
@@ -331,21 +331,7 @@ async fn concurrent_reader_sees_before_or_after_an_add_never_a_mix() {
         tokio::spawn(async move {
             let mut seen = std::collections::BTreeSet::new();
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                let mut tx = store.begin_read().await.unwrap();
-                let eps: i64 = gdbot::db!(&mut tx, |c| sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM episodes"
-                )
-                .fetch_one(c)
-                .await)
-                .unwrap();
-                tokio::task::yield_now().await;
-                let (windows, indexed): (i64, i64) = gdbot::db!(&mut tx, |c| sqlx::query_as(
-                    "SELECT windows, CAST(length(layout) / 20 AS BIGINT) FROM index_meta"
-                )
-                .fetch_one(c)
-                .await)
-                .unwrap();
-                tx.commit().await.unwrap();
+                let (eps, windows, indexed) = db::archive_snapshot(&store).await;
                 assert!(
                     consistent(eps, windows, indexed),
                     "mixed snapshot: {eps} episodes, {windows} windows, {indexed} indexed"

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use gdbot::{store::ReloadError, App};
 
-use crate::support::{app_with_dataset, config, DATASET};
+use crate::support::{app_with_dataset, config, db, DATASET};
 
 fn dataset_text() -> String {
     std::fs::read_to_string(DATASET).unwrap()
@@ -255,21 +255,7 @@ async fn concurrent_reader_sees_old_or_new_never_a_mix() {
             while !done.load(std::sync::atomic::Ordering::SeqCst)
                 && tokio::time::Instant::now() < deadline
             {
-                let mut tx = store.begin_read().await.unwrap();
-                let eps: i64 = gdbot::db!(&mut tx, |c| sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM episodes"
-                )
-                .fetch_one(c)
-                .await)
-                .unwrap();
-                tokio::task::yield_now().await;
-                let (windows, indexed): (i64, i64) = gdbot::db!(&mut tx, |c| sqlx::query_as(
-                    "SELECT windows, CAST(length(layout) / 20 AS BIGINT) FROM index_meta"
-                )
-                .fetch_one(c)
-                .await)
-                .unwrap();
-                tx.commit().await.unwrap();
+                let (eps, windows, indexed) = db::archive_snapshot(&store).await;
                 assert!(
                     consistent(eps, windows, indexed),
                     "mixed snapshot: {eps} episodes, {windows} windows, {indexed} indexed"

@@ -299,6 +299,11 @@ async fn postgres_over_tls_is_encrypted_and_verified() {
         }
     };
     if show("ssl").await != "on" {
+        // .ci/run sets GDBOT_TEST_POSTGRES_TLS where its server has TLS: no silent skip there
+        assert!(
+            std::env::var_os("GDBOT_TEST_POSTGRES_TLS").is_none(),
+            "GDBOT_TEST_POSTGRES_TLS is set but the server has ssl off"
+        );
         eprintln!(
             "postgres_over_tls_is_encrypted_and_verified: skipped, the test server has no TLS"
         );

@@ -32,6 +32,28 @@ pub fn url(dir: impl AsRef<std::path::Path>, name: &str) -> String {
         .clone()
 }
 
+/// What a reload or an add changes together, read in one snapshot: (episodes, index windows,
+/// episodes the index layout covers). A reader must never see them disagree.
+pub async fn archive_snapshot(store: &gdbot::store::Store) -> (i64, i64, i64) {
+    let mut tx = store.begin_read().await.unwrap();
+    let eps: i64 = db!(&mut tx, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM episodes"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    // let a writer in between the two reads
+    tokio::task::yield_now().await;
+    let (windows, indexed): (i64, i64) = db!(&mut tx, |c| sqlx::query_as(
+        "SELECT windows, CAST(length(layout) / 20 AS BIGINT) FROM index_meta"
+    )
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    tx.commit().await.unwrap();
+    (eps, windows, indexed)
+}
+
 /// Whether this is a Postgres run.
 pub fn on_postgres() -> bool {
     testing::postgres_server().is_some()
