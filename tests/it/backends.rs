@@ -13,12 +13,7 @@ use gdbot::{
     App,
 };
 
-use crate::support::{DATASET, DEV, GOLD};
-
-const CORPUS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/corpus/practicalai.csv.gz"
-);
+use crate::support::{DATASET, DEV, DISTRACTORS, GOLD};
 
 /// The Postgres server of this run, or `None` after saying (once per test process, straight to
 /// stderr so that it shows without `--nocapture`) that the Postgres runs are skipped and how to
@@ -121,7 +116,7 @@ async fn episode_text_ranking_is_the_same_on_both() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let [sqlite, postgres] = both(&dir, &server, &[DATASET, CORPUS]).await;
+    let [sqlite, postgres] = both(&dir, &server, &[DATASET, DISTRACTORS]).await;
     let mut asked = 0;
     for q in questions(GOLD).into_iter().chain(questions(DEV)) {
         let words = content_words(&q);
@@ -142,7 +137,7 @@ async fn retrieval_quality_is_the_same_on_both() {
     let Some(server) = server_or_note() else {
         return;
     };
-    for files in [&[DATASET][..], &[DATASET, CORPUS]] {
+    for files in [&[DATASET][..], &[DATASET, DISTRACTORS]] {
         let dir = tempfile::tempdir().unwrap();
         let [sqlite, postgres] = both(&dir, &server, files).await;
         for set in [GOLD, DEV] {

@@ -7,7 +7,10 @@ use serde_json::Value;
 
 use crate::{
     enrich::{csv_with, map_json, responder, settings, transcript, ID},
-    support::fake_openai::{FakeOpenAi, LlmFault, Reply},
+    support::{
+        fake_openai::{FakeOpenAi, LlmFault, Reply},
+        run_blocking,
+    },
 };
 
 /// `gdbot ARGS` in `dir` (its own database there), on a clean environment plus `env`.
@@ -34,13 +37,6 @@ fn gdbot(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Comman
     cmd
 }
 
-/// Run without blocking the runtime the fake serves on.
-async fn output(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run gdbot"))
-        .await
-        .unwrap()
-}
-
 fn dir_with_episode(words: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("new.csv"), csv_with(&transcript(words))).unwrap();
@@ -54,7 +50,7 @@ fn text(bytes: &[u8]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_an_llm_enrich_names_the_key_and_exits_1_but_a_dry_run_works() {
     let dir = dir_with_episode(2_000);
-    let o = output(gdbot(&dir, &["enrich", "--all"], &[])).await;
+    let o = run_blocking(gdbot(&dir, &["enrich", "--all"], &[])).await;
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let err = text(&o.stderr);
     assert!(
@@ -67,7 +63,7 @@ async fn without_an_llm_enrich_names_the_key_and_exits_1_but_a_dry_run_works() {
         "refused before opening anything"
     );
 
-    let o = output(gdbot(&dir, &["enrich", "--all", "--dry-run"], &[])).await;
+    let o = run_blocking(gdbot(&dir, &["enrich", "--all", "--dry-run"], &[])).await;
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(
@@ -90,7 +86,7 @@ async fn a_dry_run_asks_nothing_and_a_run_reports_calls_tokens_and_cost() {
         ("LLM_PRICE_OUTPUT_PER_MTOK", "0.60"),
         ("LLM_CONCURRENCY", "2"),
     ];
-    let o = output(gdbot(
+    let o = run_blocking(gdbot(
         &dir,
         &["enrich", "--episode", ID, "--dry-run", "--json"],
         &env,
@@ -105,7 +101,7 @@ async fn a_dry_run_asks_nothing_and_a_run_reports_calls_tokens_and_cost() {
     assert_eq!(plan["calls"], 4);
     assert!(plan["cost_usd"].as_f64().is_some_and(|c| c > 0.0), "{plan}");
 
-    let o = output(gdbot(&dir, &["enrich", "--episode", ID], &env)).await;
+    let o = run_blocking(gdbot(&dir, &["enrich", "--episode", ID], &env)).await;
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(
@@ -122,7 +118,7 @@ async fn a_dry_run_asks_nothing_and_a_run_reports_calls_tokens_and_cost() {
     );
     assert!(out.contains("estimated cost: $0.0001"), "{out}");
 
-    let o = output(gdbot(&dir, &["enrich", "--episode", ID, "--json"], &env)).await;
+    let o = run_blocking(gdbot(&dir, &["enrich", "--episode", ID, "--json"], &env)).await;
     let again: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(again["episodes"][0]["outcome"], "skipped", "{again}");
     assert_eq!(
@@ -131,7 +127,7 @@ async fn a_dry_run_asks_nothing_and_a_run_reports_calls_tokens_and_cost() {
         "an enriched episode is not asked again"
     );
 
-    let o = output(gdbot(&dir, &["enrich", "--all"], &env)).await;
+    let o = run_blocking(gdbot(&dir, &["enrich", "--all"], &env)).await;
     assert!(
         text(&o.stdout).contains("nothing to enrich"),
         "{}",
@@ -156,7 +152,7 @@ async fn a_failed_run_exits_1_and_says_how_to_resume() {
         ("LLM_CONCURRENCY", "1"),
         ("LLM_MAX_RETRIES", "0"),
     ];
-    let o = output(gdbot(&dir, &["enrich", "--all"], &env)).await;
+    let o = run_blocking(gdbot(&dir, &["enrich", "--all"], &env)).await;
     assert_eq!(o.status.code(), Some(1));
     let out = text(&o.stdout);
     assert!(
@@ -205,7 +201,7 @@ async fn stop_and_resume(signal: libc::c_int) -> (Output, Output, FakeOpenAi) {
     let stopped = tokio::task::spawn_blocking(move || child.wait_with_output().expect("wait"))
         .await
         .unwrap();
-    let resumed = output(gdbot(&dir, &["enrich", "--all"], &env)).await;
+    let resumed = run_blocking(gdbot(&dir, &["enrich", "--all"], &env)).await;
     (stopped, resumed, fake)
 }
 
@@ -273,10 +269,10 @@ async fn measure_enrich_a_10000_word_episode() {
             ("LLM_CONCURRENCY", concurrency),
         ];
         // First use imports the file: do it before timing.
-        let o = output(gdbot(&dir, &["episodes"], &env)).await;
+        let o = run_blocking(gdbot(&dir, &["episodes"], &env)).await;
         assert!(o.status.success());
         let started = std::time::Instant::now();
-        let o = output(gdbot(&dir, &["enrich", "--all", "--json"], &env)).await;
+        let o = run_blocking(gdbot(&dir, &["enrich", "--all", "--json"], &env)).await;
         let took = started.elapsed();
         assert!(o.status.success(), "{}", text(&o.stderr));
         let r: Value = serde_json::from_slice(&o.stdout).expect("JSON");

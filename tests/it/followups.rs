@@ -11,7 +11,7 @@ use gdbot::{
 };
 use serde::Deserialize;
 
-use crate::support::{app_with_dataset, config, DATASET};
+use crate::support::{app_with_dataset, app_with_distractors, DATASET};
 
 const FOLLOWUPS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/followups.json");
 
@@ -134,24 +134,6 @@ pub(crate) async fn figures(
     (f, missed)
 }
 
-async fn with_distractors(dir: &tempfile::TempDir) -> App {
-    let app = App::open(config(dir, &[])).await.unwrap();
-    let corpus = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/corpus/practicalai.csv.gz"
-    );
-    let report = app
-        .import_paths(
-            &[DATASET.into(), corpus.into()],
-            false,
-            &indicatif::ProgressBar::hidden(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(report.episodes, 302);
-    app
-}
-
 #[tokio::test]
 async fn the_set_is_well_formed() {
     let pairs = pairs();
@@ -191,7 +173,7 @@ async fn follow_ups_find_their_episode_with_the_conversation() {
 #[tokio::test]
 async fn follow_ups_find_their_episode_among_distractors() {
     let dir = tempfile::tempdir().unwrap();
-    let app = with_distractors(&dir).await;
+    let app = app_with_distractors(&dir).await;
     let (f, missed) = figures(&app, "same", |_| {}).await;
     eprintln!("follow-ups, 302 episodes: {f}; missed {missed:?}");
     assert!(f.with() >= 0.9, "{f:?}; missed: {missed:#?}");

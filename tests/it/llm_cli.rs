@@ -5,14 +5,14 @@
 
 use std::{
     io::Read,
-    process::{Command, Output, Stdio},
+    process::{Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use crate::support::{
     fake_openai::{FakeOpenAi, LlmFault, LlmSettings},
-    DATASET,
+    run_blocking, DATASET,
 };
 
 const KEY: &str = "sk-test-0123456789abcdef-NOT-A-REAL-KEY";
@@ -48,13 +48,6 @@ fn gdbot(
     cmd
 }
 
-/// Run without blocking the runtime the fake serves on.
-async fn output(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run gdbot"))
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_output_whatever_the_server_echoes() {
     let echoed_answer = format!("Your key is Bearer {KEY}, see [1].");
@@ -86,7 +79,7 @@ async fn no_secret_reaches_the_output_whatever_the_server_echoes() {
             if let Some(l) = level {
                 env.push(("RUST_LOG", l));
             }
-            let o = output(gdbot(&dir, &fake, &["ask", QUESTION], &env)).await;
+            let o = run_blocking(gdbot(&dir, &fake, &["ask", QUESTION], &env)).await;
             let what = format!("{shape} at RUST_LOG={level:?}");
             assert!(
                 o.status.success(),
@@ -120,7 +113,7 @@ async fn a_key_that_cannot_be_a_header_is_a_config_error() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeOpenAi::start(LlmSettings::default()).await;
     let key = format!("{KEY}\u{1}");
-    let o = output(gdbot(
+    let o = run_blocking(gdbot(
         &dir,
         &fake,
         &["ask", QUESTION],
@@ -150,7 +143,7 @@ async fn openai_org_and_project_variables_are_ignored() {
         ("OPENAI_ORG_ID", "org-\u{1}"),
         ("OPENAI_PROJECT_ID", "proj-\u{1}"),
     ];
-    let o = output(gdbot(&dir, &fake, &["ask", QUESTION, "--json"], &env)).await;
+    let o = run_blocking(gdbot(&dir, &fake, &["ask", QUESTION, "--json"], &env)).await;
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
@@ -171,7 +164,7 @@ async fn ask_streams_the_answer_as_it_arrives() {
     })
     .await;
     // first use imports the dataset; do it before timing the stream
-    let o = output(gdbot(&dir, &fake, &["episodes"], &[])).await;
+    let o = run_blocking(gdbot(&dir, &fake, &["episodes"], &[])).await;
     assert!(o.status.success());
     let mut child = gdbot(&dir, &fake, &["ask", QUESTION, "--stream"], &[])
         .stdout(Stdio::piped())
@@ -221,7 +214,7 @@ async fn ask_streams_the_answer_as_it_arrives() {
         "{out}"
     );
     // --json stays one document
-    let o = output(gdbot(&dir, &fake, &["ask", QUESTION, "--json"], &[])).await;
+    let o = run_blocking(gdbot(&dir, &fake, &["ask", QUESTION, "--json"], &[])).await;
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
     assert_eq!(v["mode"], "llm");
     assert!(v["cut"].is_null());

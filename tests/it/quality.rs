@@ -7,7 +7,7 @@ use gdbot::{
     App,
 };
 
-use crate::support::{app_with_dataset, config, DATASET, DEV, GOLD};
+use crate::support::{app_with_dataset, app_with_distractors, config, DATASET, DEV, GOLD};
 
 async fn scores(app: &App) -> Scores {
     let gold: Vec<Gold> = serde_json::from_str(&std::fs::read_to_string(GOLD).unwrap()).unwrap();
@@ -49,20 +49,7 @@ async fn gold_questions_are_answered_with_confidence() {
 #[tokio::test]
 async fn figures_hold_among_distractors() {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::open(config(&dir, &[])).await.unwrap();
-    let corpus = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/corpus/practicalai.csv.gz"
-    );
-    let report = app
-        .import_paths(
-            &[DATASET.into(), corpus.into()],
-            false,
-            &indicatif::ProgressBar::hidden(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(report.episodes, 302);
+    let app = app_with_distractors(&dir).await;
     let s = scores(&app).await;
     assert!(s.ep_at_1 >= 0.90, "{s:?}");
     assert!(s.hit_at_1000 >= 0.85, "{s:?}");
