@@ -15,19 +15,30 @@
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::SqlitePool;
 
-use super::backend::Pool;
+use super::backend::{Dialect, Pool};
 
-/// The SQLite migrations. Their files moved from `migrations/` to `migrations/sqlite/` unchanged:
-/// sqlx identifies an applied migration by version and checksum (of the SQL text), so databases
-/// made before the move open as they did (`tests/it/open.rs`).
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
-static PG_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+/// The embedded migrations of one backend, tolerating migrations the database has that this
+/// binary does not know: a newer binary applied them (a rolling upgrade of replicas sharing one
+/// Postgres; a replica of the old version restarting must still start). Sound because every
+/// migration only adds (tables, nullable columns, indexes, functions); README "The database" says so.
+///
+/// The SQLite files moved from `migrations/` to `migrations/sqlite/` unchanged: sqlx identifies an
+/// applied migration by version and checksum (of the SQL text), so databases made before the move
+/// open as they did (`tests/it/open.rs`).
+fn migrator(dialect: Dialect) -> Migrator {
+    let mut m = match dialect {
+        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    m.set_ignore_missing(true);
+    m
+}
 
 /// Apply the embedded migrations that `pool`'s database lacks.
 pub async fn run(pool: &Pool) -> Result<(), MigrateError> {
     match pool {
         Pool::Sqlite(p) => run_sqlite(p).await,
-        Pool::Postgres(p, _) => PG_MIGRATOR.run(p).await,
+        Pool::Postgres(p, _) => migrator(Dialect::Postgres).run(p).await,
     }
 }
 
@@ -36,7 +47,7 @@ async fn run_sqlite(pool: &SqlitePool) -> Result<(), MigrateError> {
         return Ok(());
     }
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    MIGRATOR.run_direct(&mut *tx).await?;
+    migrator(Dialect::Sqlite).run_direct(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -56,7 +67,8 @@ async fn up_to_date(pool: &SqlitePool) -> Result<bool, MigrateError> {
         sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations ORDER BY version")
             .fetch_all(pool)
             .await?;
-    let wanted: Vec<_> = MIGRATOR
+    let embedded = migrator(Dialect::Sqlite);
+    let wanted: Vec<_> = embedded
         .iter()
         .filter(|m| m.migration_type.is_up_migration())
         .collect();

@@ -340,3 +340,32 @@ async fn postgres_over_tls_is_encrypted_and_verified() {
         "says why: {refused}"
     );
 }
+
+/// A rolling upgrade: a newer binary migrated the shared database, then a replica of this version
+/// restarts. It opens the database (the migrations it does not know are left alone) and answers.
+#[tokio::test]
+async fn a_database_a_newer_binary_migrated_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_dataset(&dir, &[]).await;
+    // what the newer binary recorded: a migration this one does not have
+    gdbot::db!(app.store_for_tests().pool(), |c| sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (9999, 'from a newer gdbot', TRUE, $1, 1)"
+    )
+    .bind(vec![7u8; 48])
+    .execute(c)
+    .await
+    .map(gdbot::store::affected))
+    .unwrap();
+    app.close().await;
+    let again = App::open(config(&dir, &[]))
+        .await
+        .expect("a newer schema opens");
+    let hits = again
+        .search("Runway", &Default::default())
+        .await
+        .unwrap()
+        .hits;
+    assert!(!hits.is_empty());
+    again.close().await;
+}
