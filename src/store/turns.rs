@@ -52,7 +52,8 @@ impl Store {
     ) -> Result<Result<(), Duration>, StoreError> {
         static CHECKS: AtomicU32 = AtomicU32::new(0);
         let per_minute = i64::from(per_minute.max(1));
-        let interval = 60_000 / per_minute;
+        // at least 1 ms, so a limit past 60,000 a minute (config allows 10,000) cannot panic below
+        let interval = (60_000 / per_minute).max(1);
         let tolerance = interval * (per_minute - 1);
         // Discord's ids fit in 63 bits; the cast keeps any u64 distinct.
         let user = user as i64;
